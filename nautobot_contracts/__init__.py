@@ -1,0 +1,60 @@
+"""nautobot-contracts: vendor contracts, invoices, renewals, coverage and cost history for Nautobot."""
+
+from importlib import metadata
+
+from nautobot.apps import NautobotAppConfig
+
+__version__ = metadata.version("nautobot-contracts")
+
+
+class NautobotContractsConfig(NautobotAppConfig):
+    """App configuration for nautobot-contracts."""
+
+    name = "nautobot_contracts"
+    verbose_name = "Contracts"
+    version = __version__
+    author = "nautobot-contracts developers"
+    description = "Vendor contracts, invoices, renewals, coverage and cost history."
+    base_url = "contracts"
+    required_settings = []
+    min_version = "3.2.0"
+    max_version = "3.9999"
+    # Every setting the app reads, with its default; docs/admin/settings.md describes each one.
+    default_settings = {
+        # Money
+        "reporting_currency": "USD",
+        # Renewals: notice-deadline tiers (days) and the renewal check's default window.
+        "renewal_window_days": 90,
+        "renewal_urgent_days": 14,
+        "renewal_soon_days": 30,
+        "default_renewal_term_months": 12,
+        # Coverage: contract types that count as device coverage unless a run says otherwise.
+        "coverage_contract_types": ["support", "maintenance", "warranty"],
+        # Assignments: the object types a contract may be attached to ("app_label.model").
+        "assignable_models": [
+            "dcim.device",
+            "dcim.rack",
+            "dcim.location",
+            "circuits.circuit",
+            "virtualization.virtualmachine",
+            "virtualization.cluster",
+            "tenancy.tenant",
+            "tenancy.tenantgroup",
+        ],
+        # Attachments
+        "attachment_max_size_bytes": 25 * 1024 * 1024,
+        "attachment_allowed_extensions": [
+            "pdf", "doc", "docx", "xls", "xlsx", "odt", "ods", "csv", "txt", "md",
+            "png", "jpg", "jpeg", "gif", "msg", "eml", "zip",
+        ],  # fmt: skip
+    }
+    searchable_models = ["serviceprovider", "contract", "invoice"]
+    docs_view_name = "plugins:nautobot_contracts:docs"
+
+    def ready(self):
+        """Connect signal handlers once the app registry is ready."""
+        super().ready()
+        from nautobot_contracts import signals  # noqa: F401  # pylint: disable=import-outside-toplevel,unused-import
+
+
+config = NautobotContractsConfig

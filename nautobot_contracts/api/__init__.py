@@ -1,0 +1,1 @@
+"""REST API for nautobot-contracts, mounted at /api/plugins/contracts/."""

@@ -1,0 +1,1 @@
+"""Signal handlers: statuses created on database ready, attachment files removed after commit."""
