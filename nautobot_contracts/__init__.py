@@ -44,8 +44,23 @@ class NautobotContractsConfig(NautobotAppConfig):
         # Attachments
         "attachment_max_size_bytes": 25 * 1024 * 1024,
         "attachment_allowed_extensions": [
-            "pdf", "doc", "docx", "xls", "xlsx", "odt", "ods", "csv", "txt", "md",
-            "png", "jpg", "jpeg", "gif", "msg", "eml", "zip",
+            "pdf",
+            "doc",
+            "docx",
+            "xls",
+            "xlsx",
+            "odt",
+            "ods",
+            "csv",
+            "txt",
+            "md",
+            "png",
+            "jpg",
+            "jpeg",
+            "gif",
+            "msg",
+            "eml",
+            "zip",
         ],  # fmt: skip
     }
     searchable_models = ["serviceprovider", "contract", "invoice"]
@@ -54,7 +69,16 @@ class NautobotContractsConfig(NautobotAppConfig):
     def ready(self):
         """Connect signal handlers once the app registry is ready."""
         super().ready()
-        from nautobot_contracts import signals  # noqa: F401  # pylint: disable=import-outside-toplevel,unused-import
+        # pylint: disable=import-outside-toplevel
+        from django.db.models.signals import post_delete
+        from nautobot.apps import nautobot_database_ready
+
+        from nautobot_contracts import signals
+        from nautobot_contracts.models import ContractAttachment, InvoiceAttachment
+
+        nautobot_database_ready.connect(signals.create_statuses, sender=self)
+        for model in (ContractAttachment, InvoiceAttachment):
+            post_delete.connect(signals.remove_attachment_file, sender=model, dispatch_uid=f"{model.__name__}-file")
 
 
 config = NautobotContractsConfig

@@ -1,1 +1,42 @@
-"""Signal handlers: statuses created on database ready, attachment files removed after commit."""
+"""Signal handlers: statuses on database ready, assignment clean-up, attachment file removal after commit."""
+
+from django.apps import apps as global_apps
+from django.db import transaction
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
+
+from nautobot_contracts.app_settings import assignable_model_labels
+from nautobot_contracts.choices import CONTRACT_STATUSES, INVOICE_STATUSES
+
+
+def create_statuses(sender, *, apps=global_apps, **kwargs):
+    """Create the app's statuses (or reuse core's of the same name) and bind them to Contract and Invoice."""
+    ContentType = apps.get_model("contenttypes", "ContentType")  # noqa: N806
+    Status = apps.get_model("extras", "Status")  # noqa: N806
+    for model_name, statuses in (("contract", CONTRACT_STATUSES), ("invoice", INVOICE_STATUSES)):
+        content_type = ContentType.objects.get_for_model(apps.get_model("nautobot_contracts", model_name))
+        for name, color, description in statuses:
+            status, _ = Status.objects.get_or_create(name=name, defaults={"color": color, "description": description})
+            status.content_types.add(content_type)
+
+
+@receiver(post_delete, dispatch_uid="nautobot_contracts_remove_assignments")
+def remove_assignments_of_deleted_object(sender, instance, **kwargs):
+    """Deleting an assigned object (device, rack, ...) removes its assignments: no orphans."""
+    if sender._meta.label_lower not in assignable_model_labels():
+        return
+    from django.contrib.contenttypes.models import ContentType  # pylint: disable=import-outside-toplevel
+
+    from nautobot_contracts.models import ContractAssignment  # pylint: disable=import-outside-toplevel
+
+    ContractAssignment.objects.filter(
+        assigned_object_type=ContentType.objects.get_for_model(sender), assigned_object_id=instance.pk
+    ).delete()
+
+
+def remove_attachment_file(sender, instance, **kwargs):
+    """Delete the stored file once the row's deletion has committed (never on rollback)."""
+    if not instance.file:
+        return
+    storage, name = instance.file.storage, instance.file.name
+    transaction.on_commit(lambda: storage.delete(name))

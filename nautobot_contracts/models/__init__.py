@@ -1,0 +1,20 @@
+"""Data models of nautobot-contracts: one module per concept."""
+
+from nautobot_contracts.models.assignments import ContractAssignment
+from nautobot_contracts.models.attachments import ContractAttachment, InvoiceAttachment
+from nautobot_contracts.models.contracts import Contract
+from nautobot_contracts.models.exchange_rates import ExchangeRate
+from nautobot_contracts.models.invoices import Invoice
+from nautobot_contracts.models.providers import ServiceProvider
+from nautobot_contracts.models.snapshots import CostSnapshot
+
+__all__ = (
+    "Contract",
+    "ContractAssignment",
+    "ContractAttachment",
+    "CostSnapshot",
+    "ExchangeRate",
+    "Invoice",
+    "InvoiceAttachment",
+    "ServiceProvider",
+)

@@ -1,0 +1,128 @@
+"""Contract terms: monthly cost, active-on-date, current term end, notice deadline, renewal tier."""
+
+import datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from dateutil.relativedelta import relativedelta
+from django.db.models import Case, DecimalField, ExpressionWrapper, F, Q, Value, When
+
+from nautobot_contracts.app_settings import get_setting
+from nautobot_contracts.choices import BillingPeriodChoices
+
+ACTIVE_STATUS = "Active"
+CENTS = Decimal("0.01")
+ZERO = Decimal("0")
+
+TIER_MISSED = "missed"
+TIER_URGENT = "urgent"
+TIER_SOON = "soon"
+TIER_UPCOMING = "upcoming"
+TIERS = (TIER_MISSED, TIER_URGENT, TIER_SOON, TIER_UPCOMING)
+
+
+def restrict(queryset, user, action="view"):
+    """Limit a queryset to what `user` may see; no user means an internal, unrestricted call."""
+    return queryset.restrict(user, action) if user is not None else queryset
+
+
+def round_money(amount):
+    """Round half-up to cents: only where a figure is shown or stored."""
+    return Decimal(amount).quantize(CENTS, rounding=ROUND_HALF_UP)
+
+
+def money_str(amount):
+    """A money figure as a string with exactly two decimals, e.g. "1234.50"."""
+    return str(round_money(amount))
+
+
+def billing_months(billing_period):
+    """Months one bill covers, or None for a one-time contract."""
+    return BillingPeriodChoices.MONTHS.get(billing_period)
+
+
+def monthly_cost(contract):
+    """recurring_cost / months in the billing period, unrounded; 0 for a one-time contract."""
+    months = billing_months(contract.billing_period)
+    if not months:
+        return ZERO
+    return Decimal(contract.recurring_cost) / months
+
+
+def monthly_cost_expression(prefix=""):
+    """The same rule as `monthly_cost`, as a database expression for annotate()/aggregate()."""
+    output = DecimalField(max_digits=30, decimal_places=10)
+    whens = [
+        When(
+            **{f"{prefix}billing_period": period},
+            then=ExpressionWrapper(F(f"{prefix}recurring_cost") / Value(Decimal(months)), output_field=output),
+        )
+        for period, months in BillingPeriodChoices.MONTHS.items()
+        if months
+    ]
+    return Case(*whens, default=Value(ZERO), output_field=output)
+
+
+def active_on_q(as_of, prefix=""):
+    """Q for contracts active on `as_of`: status Active, started, and not ended unless it auto-renews."""
+    return Q(**{f"{prefix}status__name": ACTIVE_STATUS, f"{prefix}start_date__lte": as_of}) & (
+        Q(**{f"{prefix}end_date__gte": as_of}) | Q(**{f"{prefix}auto_renew": True})
+    )
+
+
+def is_active_on(contract, as_of):
+    """The Python form of `active_on_q` for one loaded contract (status must be loaded)."""
+    if contract.status is None or contract.status.name != ACTIVE_STATUS or contract.start_date > as_of:
+        return False
+    return contract.end_date >= as_of or contract.auto_renew
+
+
+def active_contracts(as_of, user=None, queryset=None):
+    """Contracts active on `as_of`, restricted to what `user` may view."""
+    from nautobot_contracts.models import Contract  # pylint: disable=import-outside-toplevel
+
+    queryset = Contract.objects.all() if queryset is None else queryset
+    return restrict(queryset, user).filter(active_on_q(as_of))
+
+
+def renewal_term_months(contract):
+    """The contract's renewal term, falling back to the app's default."""
+    return contract.renewal_term_months or get_setting("default_renewal_term_months")
+
+
+def current_term_end(contract, as_of):
+    """end_date, rolled forward by whole renewal terms while it lies before `as_of` and the contract auto-renews."""
+    end = contract.end_date
+    if not contract.auto_renew or end >= as_of:
+        return end
+    term = renewal_term_months(contract)
+    months_behind = (as_of.year - end.year) * 12 + (as_of.month - end.month)
+    terms = max(1, months_behind // term)
+    # Always step from the original end date so month-end clamping (Jan 31 -> Feb 28) never drifts.
+    rolled = end + relativedelta(months=terms * term)
+    while rolled < as_of:
+        terms += 1
+        rolled = end + relativedelta(months=terms * term)
+    return rolled
+
+
+def notice_deadline(contract, as_of):
+    """Current term end minus the notice period (the term end itself when there is no notice period)."""
+    return current_term_end(contract, as_of) - datetime.timedelta(days=contract.notice_period_days or 0)
+
+
+def renewal_tier(contract, as_of, urgent_days=None, soon_days=None, window_days=None):
+    """Rank an active contract by days to its notice deadline: missed, urgent, soon, upcoming, or None."""
+    urgent_days = get_setting("renewal_urgent_days") if urgent_days is None else urgent_days
+    soon_days = get_setting("renewal_soon_days") if soon_days is None else soon_days
+    window_days = get_setting("renewal_window_days") if window_days is None else window_days
+    term_end = current_term_end(contract, as_of)
+    days_left = (notice_deadline(contract, as_of) - as_of).days
+    if days_left < 0:
+        return TIER_MISSED if term_end >= as_of else None
+    if days_left <= (2 * urgent_days if contract.auto_renew else urgent_days):
+        return TIER_URGENT
+    if days_left <= soon_days:
+        return TIER_SOON
+    if days_left <= window_days:
+        return TIER_UPCOMING
+    return None
