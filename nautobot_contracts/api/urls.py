@@ -1,9 +1,19 @@
-"""REST API routes."""
+"""REST API routes, mounted at /api/plugins/contracts/."""
 
 from nautobot.apps.api import OrderedDefaultRouter
+
+from nautobot_contracts.api import views
 
 app_name = "nautobot_contracts-api"
 
 router = OrderedDefaultRouter()
+router.register("service-providers", views.ServiceProviderViewSet)
+router.register("contracts", views.ContractViewSet)
+router.register("invoices", views.InvoiceViewSet)
+router.register("contract-assignments", views.ContractAssignmentViewSet)
+router.register("contract-attachments", views.ContractAttachmentViewSet)
+router.register("invoice-attachments", views.InvoiceAttachmentViewSet)
+router.register("cost-snapshots", views.CostSnapshotViewSet)
+router.register("exchange-rates", views.ExchangeRateViewSet)
 
 urlpatterns = router.urls
