@@ -1,0 +1,1 @@
+"""nautobot-server commands: load_contracts_demo_data."""
