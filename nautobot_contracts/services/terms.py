@@ -4,7 +4,9 @@ import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from dateutil.relativedelta import relativedelta
-from django.db.models import Case, DecimalField, ExpressionWrapper, F, Q, Value, When
+from django.db.models import Case, DateField, DecimalField, ExpressionWrapper, F, Func, IntegerField, Q, Value, When
+from django.db.models.functions import Cast, Coalesce, ExtractMonth, ExtractYear, NullIf
+from django.db.models.lookups import GreaterThanOrEqual
 
 from nautobot_contracts.app_settings import get_setting
 from nautobot_contracts.choices import BillingPeriodChoices
@@ -126,3 +128,67 @@ def renewal_tier(contract, as_of, urgent_days=None, soon_days=None, window_days=
     if days_left <= window_days:
         return TIER_UPCOMING
     return None
+
+
+# The same term rules as database expressions, so reports can filter and aggregate on them in one query.
+# tests/test_services_renewals.py checks them against the Python functions above over a grid of dates.
+
+
+class _AddMonths(Func):
+    """`date + n months`, clamped to the last day of a shorter month (PostgreSQL does as relativedelta does)."""
+
+    arity = 2
+    output_field = DateField()
+
+    def as_sql(self, compiler, connection, **extra_context):
+        date_sql, date_params = compiler.compile(self.source_expressions[0])
+        months_sql, months_params = compiler.compile(self.source_expressions[1])
+        sql = f"CAST(({date_sql} + make_interval(months => CAST({months_sql} AS integer))) AS date)"
+        return sql, (*date_params, *months_params)
+
+
+class _SubtractDays(Func):
+    """`date - n days` (PostgreSQL date minus integer is a date)."""
+
+    arity = 2
+    output_field = DateField()
+
+    def as_sql(self, compiler, connection, **extra_context):
+        date_sql, date_params = compiler.compile(self.source_expressions[0])
+        days_sql, days_params = compiler.compile(self.source_expressions[1])
+        return f"({date_sql} - CAST({days_sql} AS integer))", (*date_params, *days_params)
+
+
+def renewal_term_months_expression(prefix=""):
+    """The same rule as `renewal_term_months`, as a database expression."""
+    return Coalesce(
+        NullIf(F(f"{prefix}renewal_term_months"), Value(0)),
+        Value(get_setting("default_renewal_term_months")),
+        output_field=IntegerField(),
+    )
+
+
+def current_term_end_expression(as_of, prefix=""):
+    """The same rule as `current_term_end`, as a database expression.
+
+    With m whole calendar months from the end date's month to `as_of`'s and a term of t months, the rolled end is
+    end + (m // t) terms when that is not before `as_of`, else end + (m // t + 1) terms (always past `as_of`'s month).
+    """
+    end = F(f"{prefix}end_date")
+    term = renewal_term_months_expression(prefix)
+    end_month_index = Cast(ExtractYear(end), IntegerField()) * Value(12) + Cast(ExtractMonth(end), IntegerField())
+    months_behind = Value(as_of.year * 12 + as_of.month) - end_month_index
+    whole_terms = ExpressionWrapper(months_behind / term, output_field=IntegerField())  # integer division
+    rolled = _AddMonths(end, whole_terms * term)
+    return Case(
+        When(Q(**{f"{prefix}auto_renew": False}) | Q(**{f"{prefix}end_date__gte": as_of}), then=end),
+        When(GreaterThanOrEqual(rolled, Value(as_of)), then=rolled),
+        default=_AddMonths(end, (whole_terms + Value(1)) * term),
+        output_field=DateField(),
+    )
+
+
+def notice_deadline_expression(as_of, prefix=""):
+    """The same rule as `notice_deadline`, as a database expression."""
+    notice = Coalesce(F(f"{prefix}notice_period_days"), Value(0), output_field=IntegerField())
+    return _SubtractDays(current_term_end_expression(as_of, prefix), notice)

@@ -1,0 +1,12 @@
+"""The app's Jobs, grouped under "Contracts". Each module exposes `jobs = (...)`; all are registered here."""
+
+from nautobot.apps.jobs import register_jobs
+
+from nautobot_contracts.jobs import costs, renewals
+
+jobs = (
+    *renewals.jobs,
+    *costs.jobs,
+)
+
+register_jobs(*jobs)

@@ -1,0 +1,101 @@
+"""Job: Check upcoming renewals."""
+
+from nautobot.apps.jobs import BooleanVar, MultiObjectVar, ObjectVar
+from nautobot.tenancy.models import Tenant
+
+from nautobot_contracts.app_settings import get_setting
+from nautobot_contracts.jobs.base import GROUPING, ContractsJob, bounded_integer_var, csv_text, today
+from nautobot_contracts.models import ServiceProvider
+from nautobot_contracts.services.renewals import tier_counts, upcoming_renewals
+from nautobot_contracts.services.terms import TIER_MISSED, TIER_URGENT, money_str
+
+name = GROUPING  # pylint: disable=invalid-name  # the Job grouping shown in Nautobot
+
+CSV_COLUMNS = (
+    "id", "name", "provider", "tier", "term_end", "notice_deadline", "days_to_deadline", "auto_renew", "currency",
+    "renewal_value",
+)  # fmt: skip
+
+
+class CheckUpcomingRenewals(ContractsJob):
+    """List active contracts whose notice deadline is missed, urgent, soon or inside the window."""
+
+    window_days = bounded_integer_var(
+        min_value=0,
+        default=get_setting("renewal_window_days"),
+        required=False,
+        label="Window (days)",
+        description="List contracts whose notice deadline falls within this many days",
+    )
+    include_missed = BooleanVar(
+        default=True, label="Include missed", description="Also list contracts whose notice deadline has passed"
+    )
+    providers = MultiObjectVar(model=ServiceProvider, required=False, description="Only these providers")
+    tenant = ObjectVar(model=Tenant, required=False, description="Only this tenant's contracts")
+
+    class Meta(ContractsJob.Meta):  # pylint: disable=too-few-public-methods
+        """Job metadata."""
+
+        name = "Check upcoming renewals"
+        description = (
+            "Ranks active contracts by days to their notice deadline: missed, urgent, soon, upcoming. "
+            "Attaches the list as CSV."
+        )
+        read_only = True
+
+    def run(self, window_days=None, include_missed=True, providers=None, tenant=None):  # pylint: disable=arguments-differ
+        """Rank the contracts the running user may view and report them."""
+        as_of = today()
+        window_days = get_setting("renewal_window_days") if window_days is None else window_days
+        items = upcoming_renewals(
+            as_of,
+            window_days=window_days,
+            include_missed=include_missed,
+            providers=providers,
+            tenant=tenant,
+            user=self.user,
+        )
+        rows = []
+        for item in items:
+            contract = item.contract
+            row = {
+                "id": str(contract.pk),
+                "name": contract.name,
+                "provider": contract.provider.name,
+                "tier": item.tier,
+                "term_end": item.term_end.isoformat(),
+                "notice_deadline": item.notice_deadline.isoformat(),
+                "days_to_deadline": item.days_to_deadline,
+                "auto_renew": contract.auto_renew,
+                "currency": contract.currency,
+                "renewal_value": money_str(item.renewal_value),
+            }
+            rows.append(row)
+            self._log_item(item, row)
+
+        counts = tier_counts(items)
+        self.logger.info(
+            "%d contract(s) on %s within %d days: %s.",
+            len(items),
+            as_of.isoformat(),
+            window_days,
+            ", ".join(f"{count} {tier}" for tier, count in counts.items()),
+        )
+        self.create_file(f"upcoming-renewals-{as_of.isoformat()}.csv", csv_text(CSV_COLUMNS, rows))
+        return {"as_of": as_of.isoformat(), "window_days": window_days, "counts": counts, "contracts": rows}
+
+    def _log_item(self, item, row):
+        """One line per contract; missed and urgent ones as warnings."""
+        if item.tier == TIER_MISSED:
+            outcome = "it will renew for another term" if row["auto_renew"] else "it will lapse"
+            when = f"notice deadline {row['notice_deadline']} passed {-item.days_to_deadline} day(s) ago; {outcome}"
+        else:
+            outcome = "auto-renews" if row["auto_renew"] else "ends"
+            when = f"notice deadline {row['notice_deadline']} in {item.days_to_deadline} day(s); {outcome}"
+        message = "%s: %s (%s), %s on %s, renewal value %s %s."
+        args = (item.tier.upper(), row["name"], row["provider"], when, row["term_end"], row["renewal_value"])
+        log = self.logger.warning if item.tier in (TIER_MISSED, TIER_URGENT) else self.logger.info
+        log(message, *args, row["currency"], extra={"object": item.contract})
+
+
+jobs = (CheckUpcomingRenewals,)
