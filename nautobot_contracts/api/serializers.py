@@ -1,9 +1,35 @@
-"""REST serializers. Computed figures (monthly cost, notice deadline, tier) come from the service layer."""
+"""REST serializers. Computed figures (monthly cost, notice deadline, tier) come from the service layer.
+
+Every serializer takes SparseFieldsMixin first, so `?fields=` / `?omit=` work on every endpoint.
+"""
+
+import os
 
 from django.contrib.contenttypes.models import ContentType
-from nautobot.apps.api import ContentTypeField, NautobotModelSerializer, TaggedModelSerializerMixin
+from django.db.models.manager import BaseManager
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from nautobot.apps.api import (
+    BaseModelSerializer,
+    ContentTypeField,
+    NautobotModelSerializer,
+    TaggedModelSerializerMixin,
+)
+from nautobot.apps.models import TreeModel
 
-from nautobot_contracts.app_settings import assignable_content_types_q
+# Nautobot's public API has no door to its generic-foreign-key representation helpers; these are what core's own
+# Note and ContactAssociation serializers use.
+from nautobot.core.api.utils import (
+    get_brief_representation,
+    get_nested_serializer_depth,
+    return_nested_serializer_data_based_on_depth,
+)
+from rest_framework import serializers
+
+from nautobot_contracts.api.sparse_fields import SparseFieldsMixin
+from nautobot_contracts.app_settings import assignable_content_types_q, assignable_model_labels
 from nautobot_contracts.models import (
     Contract,
     ContractAssignment,
@@ -14,9 +40,15 @@ from nautobot_contracts.models import (
     InvoiceAttachment,
     ServiceProvider,
 )
+from nautobot_contracts.services import terms
 
 
-class ServiceProviderSerializer(NautobotModelSerializer, TaggedModelSerializerMixin):
+def as_of_today():
+    """The date the computed contract figures are taken on (a function so tests can pin it)."""
+    return timezone.localdate()
+
+
+class ServiceProviderSerializer(SparseFieldsMixin, NautobotModelSerializer, TaggedModelSerializerMixin):
     """Service provider."""
 
     class Meta:
@@ -24,15 +56,54 @@ class ServiceProviderSerializer(NautobotModelSerializer, TaggedModelSerializerMi
         fields = "__all__"
 
 
-class ContractSerializer(NautobotModelSerializer, TaggedModelSerializerMixin):
-    """Contract."""
+class ContractSerializer(SparseFieldsMixin, NautobotModelSerializer, TaggedModelSerializerMixin):
+    """Contract, with read-only figures computed by services.terms as of today."""
+
+    monthly_cost = serializers.SerializerMethodField(help_text="Recurring cost per month, rounded half-up to cents")
+    current_term_end = serializers.SerializerMethodField(help_text="End of the current term, as of today")
+    notice_deadline = serializers.SerializerMethodField(help_text="Last day to give notice, as of today")
+    renewal_tier = serializers.SerializerMethodField(
+        help_text="missed, urgent, soon or upcoming as of today; null when the contract is not active or not due"
+    )
 
     class Meta:
         model = Contract
         fields = "__all__"
+        # The (provider, contract_number) constraint only applies to non-blank numbers; DRF's unique-together
+        # validator would otherwise make the number required.
+        extra_kwargs = {"contract_number": {"required": False, "default": ""}}
+
+    def _as_of(self):
+        # One date for the whole response, even if it spans midnight.
+        if not hasattr(self, "_as_of_date"):
+            self._as_of_date = as_of_today()
+        return self._as_of_date
+
+    @extend_schema_field(serializers.CharField(read_only=True))
+    def get_monthly_cost(self, obj):
+        """recurring_cost / months per bill, as a string with two decimals."""
+        return terms.money_str(terms.monthly_cost(obj))
+
+    @extend_schema_field(OpenApiTypes.DATE)
+    def get_current_term_end(self, obj):
+        """End date rolled forward by renewal terms while auto-renewing."""
+        return terms.current_term_end(obj, self._as_of())
+
+    @extend_schema_field(OpenApiTypes.DATE)
+    def get_notice_deadline(self, obj):
+        """Current term end minus the notice period."""
+        return terms.notice_deadline(obj, self._as_of())
+
+    @extend_schema_field(serializers.ChoiceField(choices=terms.TIERS, allow_null=True, read_only=True))
+    def get_renewal_tier(self, obj):
+        """The renewal check ranks active contracts only (DOMAIN.md, Renewals)."""
+        as_of = self._as_of()
+        if not terms.is_active_on(obj, as_of):
+            return None
+        return terms.renewal_tier(obj, as_of)
 
 
-class InvoiceSerializer(NautobotModelSerializer, TaggedModelSerializerMixin):
+class InvoiceSerializer(SparseFieldsMixin, NautobotModelSerializer, TaggedModelSerializerMixin):
     """Invoice."""
 
     class Meta:
@@ -40,41 +111,161 @@ class InvoiceSerializer(NautobotModelSerializer, TaggedModelSerializerMixin):
         fields = "__all__"
 
 
-class ContractAssignmentSerializer(NautobotModelSerializer, TaggedModelSerializerMixin):
-    """Assignment of a contract to a Nautobot object."""
+class AssignableContentTypeField(ContentTypeField):
+    """An "app_label.model" content type, limited to the assignable types in the app's settings at request time."""
 
-    assigned_object_type = ContentTypeField(queryset=ContentType.objects.filter(assignable_content_types_q()))
+    default_error_messages = {
+        **ContentTypeField.default_error_messages,
+        "does_not_exist": "Contracts cannot be assigned to {content_type} objects. Assignable types: {assignable}.",
+    }
+
+    def get_queryset(self):
+        """Read the setting on every use, so a changed PLUGINS_CONFIG applies without a restart."""
+        return ContentType.objects.filter(assignable_content_types_q())
+
+    def to_internal_value(self, data):
+        """As ContentTypeField, but against the current assignable types and with a message listing them."""
+        try:
+            app_label, model = data.split(".")
+            return self.get_queryset().get(app_label=app_label.lower(), model=model.lower())
+        except ContentType.DoesNotExist:
+            self.fail("does_not_exist", content_type=data, assignable=", ".join(assignable_model_labels()))
+        except (AttributeError, TypeError, ValueError):
+            self.fail("invalid")
+        return None
+
+
+class ContractAssignmentListSerializer(serializers.ListSerializer):
+    """Loads the ancestors of tree-shaped targets (locations, tenant groups) for a whole page at once.
+
+    Their `display` is the full ancestry ("Region → Site → Floor"); without this each target would walk its parents
+    one query at a time.
+    """
+
+    def to_representation(self, data):
+        """Wire up target ancestors, then serialize as usual."""
+        items = list(data.all() if isinstance(data, BaseManager) else data)
+        load_tree_ancestors(item.assigned_object for item in items)
+        return super().to_representation(items)
+
+
+def load_tree_ancestors(objects):
+    """Fetch the parents of the given objects level by level (one query per model and tree level) and cache them."""
+    pending = {}
+    for obj in objects:
+        if isinstance(obj, TreeModel):
+            pending.setdefault(type(obj), []).append(obj)
+    for model, nodes in pending.items():
+        known = {node.pk: node for node in nodes}
+        level = nodes
+        while level:
+            missing = {node.parent_id for node in level if node.parent_id and node.parent_id not in known}
+            if missing:
+                known.update((parent.pk, parent) for parent in model.objects.filter(pk__in=missing))
+            for node in level:
+                if node.parent_id and node.parent_id in known:
+                    node.parent = known[node.parent_id]
+            level = [known[pk] for pk in missing if pk in known]
+
+
+class ContractAssignmentSerializer(SparseFieldsMixin, NautobotModelSerializer, TaggedModelSerializerMixin):
+    """Assignment of a contract to a Nautobot object, written as type + id and read back as a brief object."""
+
+    assigned_object_type = AssignableContentTypeField(queryset=ContentType.objects.all())
+    assigned_object = serializers.SerializerMethodField(
+        help_text="The assigned object: object_type, id, display and url (the full object at ?depth=1 or more)"
+    )
 
     class Meta:
         model = ContractAssignment
         fields = "__all__"
+        list_serializer_class = ContractAssignmentListSerializer
+
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_assigned_object(self, obj):
+        """Brief form with `display` at depth 0; Nautobot's nested, permission-aware form at depth 1 or more."""
+        target = obj.assigned_object
+        if target is None:
+            return None
+        depth = get_nested_serializer_depth(self)
+        if depth == 0:
+            return get_brief_representation(target, self.context.get("request"), include_display=True)
+        return return_nested_serializer_data_based_on_depth(self, depth, obj, target, "assigned_object")
 
 
-class ContractAttachmentSerializer(NautobotModelSerializer, TaggedModelSerializerMixin):
+class AttachmentSerializerBase(SparseFieldsMixin, NautobotModelSerializer, TaggedModelSerializerMixin):
+    """Shared by contract and invoice attachments: upload through `file`, read back metadata and a download link.
+
+    The stored file's MEDIA_URL is never shown: `file` is write-only and downloads go through the app's
+    permission-checked download view.
+    """
+
+    file = serializers.FileField(
+        write_only=True,
+        required=False,
+        max_length=500,
+        help_text="The file (multipart/form-data upload); required when creating",
+    )
+    filename = serializers.CharField(read_only=True, help_text="The stored file's name")
+    download_url = serializers.SerializerMethodField(help_text="Permission-checked download link")
+
+    download_view_name = None
+
+    def to_internal_value(self, data):
+        """Default the name to the uploaded file's name before the (parent, name) uniqueness check runs."""
+        attrs = super().to_internal_value(data)
+        if not attrs.get("name") and attrs.get("file") is not None:
+            attrs["name"] = os.path.basename(attrs["file"].name)
+        return attrs
+
+    @extend_schema_field(serializers.URLField(allow_null=True, read_only=True))
+    def get_download_url(self, obj):
+        """Absolute URL of the download view, or null while that view is not installed."""
+        try:
+            url = reverse(self.download_view_name, kwargs={"pk": obj.pk})
+        except NoReverseMatch:
+            return None
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request is not None else url
+
+    def validate(self, attrs):
+        """A new attachment needs a file; size and extension limits are checked by the model's clean()."""
+        if self.instance is None and not attrs.get("file"):
+            raise serializers.ValidationError({"file": "A file is required."})
+        return super().validate(attrs)
+
+
+class ContractAttachmentSerializer(AttachmentSerializerBase):
     """File stored against a contract."""
+
+    download_view_name = "plugins:nautobot_contracts:contractattachment_download"
 
     class Meta:
         model = ContractAttachment
         fields = "__all__"
+        extra_kwargs = {"name": {"required": False, "default": ""}}
 
 
-class InvoiceAttachmentSerializer(NautobotModelSerializer, TaggedModelSerializerMixin):
+class InvoiceAttachmentSerializer(AttachmentSerializerBase):
     """File stored against an invoice."""
+
+    download_view_name = "plugins:nautobot_contracts:invoiceattachment_download"
 
     class Meta:
         model = InvoiceAttachment
         fields = "__all__"
+        extra_kwargs = {"name": {"required": False, "default": ""}}
 
 
-class CostSnapshotSerializer(NautobotModelSerializer):
-    """Cost snapshot (read-only through the API)."""
+class CostSnapshotSerializer(SparseFieldsMixin, BaseModelSerializer):
+    """Cost snapshot (read-only: only the snapshot Job writes these)."""
 
     class Meta:
         model = CostSnapshot
         fields = "__all__"
 
 
-class ExchangeRateSerializer(NautobotModelSerializer, TaggedModelSerializerMixin):
+class ExchangeRateSerializer(SparseFieldsMixin, NautobotModelSerializer, TaggedModelSerializerMixin):
     """Exchange rate into the reporting currency."""
 
     class Meta:

@@ -1,12 +1,22 @@
-"""REST API viewsets."""
+"""REST API viewsets.
 
-from nautobot.apps.api import NautobotModelViewSet
+Nautobot's ModelViewSet already select_related()s the foreign keys and prefetch_related()s the many-to-many fields
+its serializer shows; the querysets here add what it cannot see (the generic assigned object, the relations behind
+`display`/natural keys), so that every list runs a number of queries independent of the page size.
+"""
+
+from django.contrib.contenttypes.prefetch import GenericPrefetch
+from nautobot.apps.api import NautobotModelViewSet, ReadOnlyModelViewSet
+from nautobot.core.api.parsers import NautobotCSVParser
+from nautobot.dcim.models import Device
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 
 from nautobot_contracts import filters, models
 from nautobot_contracts.api import serializers
+from nautobot_contracts.api.sparse_fields import SparseFieldsViewSetMixin
 
 
-class ServiceProviderViewSet(NautobotModelViewSet):
+class ServiceProviderViewSet(SparseFieldsViewSetMixin, NautobotModelViewSet):
     """Service providers."""
 
     queryset = models.ServiceProvider.objects.all()
@@ -14,55 +24,75 @@ class ServiceProviderViewSet(NautobotModelViewSet):
     filterset_class = filters.ServiceProviderFilterSet
 
 
-class ContractViewSet(NautobotModelViewSet):
-    """Contracts."""
+class ContractViewSet(SparseFieldsViewSetMixin, NautobotModelViewSet):
+    """Contracts, with monthly cost, current term end, notice deadline and renewal tier computed as of today."""
 
-    queryset = models.Contract.objects.all()
+    # status feeds the renewal tier; provider the display/natural key.
+    queryset = models.Contract.objects.select_related("provider", "status", "tenant")
     serializer_class = serializers.ContractSerializer
     filterset_class = filters.ContractFilterSet
 
 
-class InvoiceViewSet(NautobotModelViewSet):
+class InvoiceViewSet(SparseFieldsViewSetMixin, NautobotModelViewSet):
     """Invoices."""
 
-    queryset = models.Invoice.objects.all()
+    queryset = models.Invoice.objects.select_related("contract__provider", "status")
     serializer_class = serializers.InvoiceSerializer
     filterset_class = filters.InvoiceFilterSet
 
 
-class ContractAssignmentViewSet(NautobotModelViewSet):
-    """Contract assignments."""
+class ContractAssignmentViewSet(SparseFieldsViewSetMixin, NautobotModelViewSet):
+    """Contract assignments; the assigned objects are fetched with one query per object type."""
 
-    queryset = models.ContractAssignment.objects.all()
+    queryset = models.ContractAssignment.objects.select_related("contract__provider", "assigned_object_type")
     serializer_class = serializers.ContractAssignmentSerializer
     filterset_class = filters.ContractAssignmentFilterSet
 
+    def get_queryset(self):
+        """Prefetch the generic assigned object (a device's display may need its type and virtual chassis)."""
+        return (
+            super()
+            .get_queryset()
+            .prefetch_related(
+                GenericPrefetch(
+                    "assigned_object",
+                    [Device.objects.select_related("device_type__manufacturer", "virtual_chassis")],
+                )
+            )
+        )
 
-class ContractAttachmentViewSet(NautobotModelViewSet):
+
+class AttachmentViewSetBase(SparseFieldsViewSetMixin, NautobotModelViewSet):
+    """Attachments are created by multipart upload; JSON and CSV stay available for everything else."""
+
+    parser_classes = (JSONParser, MultiPartParser, FormParser, NautobotCSVParser)
+
+
+class ContractAttachmentViewSet(AttachmentViewSetBase):
     """Contract attachments."""
 
-    queryset = models.ContractAttachment.objects.all()
+    queryset = models.ContractAttachment.objects.select_related("contract__provider")
     serializer_class = serializers.ContractAttachmentSerializer
     filterset_class = filters.ContractAttachmentFilterSet
 
 
-class InvoiceAttachmentViewSet(NautobotModelViewSet):
+class InvoiceAttachmentViewSet(AttachmentViewSetBase):
     """Invoice attachments."""
 
-    queryset = models.InvoiceAttachment.objects.all()
+    queryset = models.InvoiceAttachment.objects.select_related("invoice__contract__provider")
     serializer_class = serializers.InvoiceAttachmentSerializer
     filterset_class = filters.InvoiceAttachmentFilterSet
 
 
-class CostSnapshotViewSet(NautobotModelViewSet):
-    """Cost snapshots (to be made read-only)."""
+class CostSnapshotViewSet(SparseFieldsViewSetMixin, ReadOnlyModelViewSet):
+    """Cost snapshots: list and retrieve only. The snapshot Job is their only writer, so every write answers 405."""
 
     queryset = models.CostSnapshot.objects.all()
     serializer_class = serializers.CostSnapshotSerializer
     filterset_class = filters.CostSnapshotFilterSet
 
 
-class ExchangeRateViewSet(NautobotModelViewSet):
+class ExchangeRateViewSet(SparseFieldsViewSetMixin, NautobotModelViewSet):
     """Exchange rates."""
 
     queryset = models.ExchangeRate.objects.all()
