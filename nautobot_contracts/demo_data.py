@@ -33,6 +33,7 @@ from nautobot_contracts.models import (
     InvoiceAttachment,
     ServiceProvider,
 )
+from nautobot_contracts.services.coverage import uncovered_devices
 from nautobot_contracts.services.terms import active_contracts, billing_months, renewal_tier
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -310,6 +311,7 @@ class DemoDataLoader:
         self.today = today or datetime.date.today()
         self.created = Counter()
         self._statuses = {}
+        self._bound = set()
 
     # -- helpers ------------------------------------------------------------------------------------------------------
 
@@ -342,22 +344,27 @@ class DemoDataLoader:
         return result
 
     def status(self, model, name):
-        """The named Status, bound to `model` (binding an already bound status changes nothing)."""
-        cache_key = (model, name)
-        if cache_key not in self._statuses:
-            status = Status.objects.get(name=name)
-            content_type = ContentType.objects.get_for_model(model)
-            if not status.content_types.filter(pk=content_type.pk).exists():
+        """The named Status, bound to `model` if it is not yet (statuses are loaded once, with their content types)."""
+        if not self._statuses:
+            names = {"Active", *(spec[2] for spec in CONTRACTS.values())}
+            names.update(status for entries in INVOICES.values() for _, status in entries)
+            statuses = Status.objects.filter(name__in=names).prefetch_related("content_types")
+            self._statuses = {status.name: status for status in statuses}
+        status = self._statuses[name]
+        content_type = ContentType.objects.get_for_model(model)
+        if (name, content_type.pk) not in self._bound:
+            if content_type not in status.content_types.all():
                 status.content_types.add(content_type)
-            self._statuses[cache_key] = status
-        return self._statuses[cache_key]
+            self._bound.add((name, content_type.pk))
+        return status
 
     @staticmethod
     def bind_content_types(objects, *models):
         """Allow `models` on each object's content_types (LocationType, Role), adding only what is missing."""
-        wanted = {ContentType.objects.get_for_model(model).pk for model in models}
-        for obj in objects:
-            missing = wanted - set(obj.content_types.values_list("pk", flat=True))
+        wanted = {ContentType.objects.get_for_model(model) for model in models}
+        model = type(objects[0])
+        for obj in model.objects.filter(pk__in=[o.pk for o in objects]).prefetch_related("content_types"):
+            missing = wanted - set(obj.content_types.all())
             if missing:
                 obj.content_types.add(*missing)
 
@@ -406,7 +413,8 @@ class DemoDataLoader:
             for site, racks in sites.items()
             for rack in racks
         ]
-        self.racks = {f"{r.location.name}/{r.name}": r for r in self.ensure(Rack, rack_rows, ["location", "name"])}
+        racks = self.ensure(Rack, rack_rows, ["location", "name"])
+        self.racks = {f"{row['location'].name}/{row['name']}": rack for row, rack in zip(rack_rows, racks, strict=True)}
 
         manufacturers = self.ensure(
             Manufacturer, [{"name": name} for name in sorted({m for m, _, _ in DEVICE_TYPES.values()})], ["name"]
@@ -425,9 +433,10 @@ class DemoDataLoader:
         self.bind_content_types(roles, Device)
         self.roles = dict(zip(ROLES, roles, strict=True))
 
-        groups = {}
-        for name, parent in TENANT_GROUPS.items():  # parents come first in TENANT_GROUPS
-            (groups[name],) = self.ensure(TenantGroup, [{"name": name, "parent": groups.get(parent)}], ["name"])
+        roots = [{"name": name, "parent": None} for name, parent in TENANT_GROUPS.items() if parent is None]
+        groups = {g.name: g for g in self.ensure(TenantGroup, roots, ["name"])}
+        children = [{"name": name, "parent": groups[parent]} for name, parent in TENANT_GROUPS.items() if parent]
+        groups.update({g.name: g for g in self.ensure(TenantGroup, children, ["name"])})
         self.tenant_groups = groups
         tenants = self.ensure(
             Tenant, [{"name": name, "tenant_group": groups[group]} for name, group in TENANTS.items()], ["name"]
@@ -667,6 +676,7 @@ def summary(today=None):
     tiers = Counter(renewal_tier(c, today) for c in active_contracts(today).select_related("status"))
     tiers.pop(None, None)
     lines.append(f"Renewal tiers on {today}: " + ", ".join(f"{t} {n}" for t, n in sorted(tiers.items())))
+    lines.append(f"Devices without contract coverage on {today}: {uncovered_devices(today).count()}")
     return lines
 
 

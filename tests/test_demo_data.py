@@ -1,0 +1,197 @@
+"""`load_contracts_demo_data`: idempotent, and the data set shows every case the app handles."""
+
+import datetime
+import hashlib
+from io import StringIO
+import os
+from pathlib import Path
+import shutil
+import tempfile
+
+from django.apps import apps
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.management import call_command
+from django.db import connection
+from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
+from nautobot.apps.testing import TestCase
+from nautobot.circuits.models import Circuit, CircuitType, Provider
+from nautobot.dcim.models import Device, DeviceType, Location, LocationType, Manufacturer, Rack
+from nautobot.extras.models import Role
+from nautobot.tenancy.models import Tenant, TenantGroup
+
+from nautobot_contracts.choices import BillingPeriodChoices, ContractTypeChoices
+from nautobot_contracts.models import (
+    Contract,
+    ContractAssignment,
+    ContractAttachment,
+    ExchangeRate,
+    Invoice,
+    InvoiceAttachment,
+    ServiceProvider,
+)
+from nautobot_contracts.services.coverage import covered_devices, uncovered_devices
+from nautobot_contracts.services.terms import TIERS, active_contracts, renewal_tier
+
+COMMAND = "load_contracts_demo_data"
+# Every model the command writes to; the snapshot compares all of their rows.
+MODELS = [
+    LocationType, Location, Rack, Manufacturer, DeviceType, Role, Device, TenantGroup, Tenant, Provider, CircuitType,
+    Circuit, *apps.get_app_config("nautobot_contracts").get_models(),
+]  # fmt: skip
+
+
+def run_command():
+    out = StringIO()
+    call_command(COMMAND, stdout=out)
+    return out.getvalue()
+
+
+def snapshot():
+    """Every row of every model the command touches, as plain values (last_updated included)."""
+    return {model._meta.label: {row["id"]: row for row in model.objects.values()} for model in MODELS}
+
+
+def files_under(root):
+    """{relative path: sha256} of every file under `root`."""
+    return {
+        str(path.relative_to(root)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in Path(root).rglob("*")
+        if path.is_file()
+    }
+
+
+class DemoDataTest(TestCase):
+    """Load the demo data once for the class (about 170 objects), into a MEDIA_ROOT of its own."""
+
+    @classmethod
+    def setUpClass(cls):
+        Path(settings.MEDIA_ROOT).mkdir(parents=True, exist_ok=True)
+        cls.media_root = tempfile.mkdtemp(prefix="demo-data-", dir=settings.MEDIA_ROOT)
+        cls.addClassCleanup(shutil.rmtree, cls.media_root, ignore_errors=True)
+        media = override_settings(MEDIA_ROOT=cls.media_root)
+        media.enable()
+        cls.addClassCleanup(media.disable)
+        super().setUpClass()
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.today = datetime.date.today()
+        cls.first_output = run_command()
+
+    # Idempotence
+
+    def test_second_run_creates_and_changes_nothing(self):
+        self.assertIn("Demo data: created", self.first_output)
+        before, files_before = snapshot(), files_under(self.media_root)
+        self.assertTrue(files_before)
+
+        with CaptureQueriesContext(connection) as queries:
+            second_output = run_command()
+
+        self.assertEqual(snapshot(), before)
+        self.assertEqual(files_under(self.media_root), files_before)
+        self.assertIn("nothing created", second_output)
+        # Existing objects are found with one query per model and batch, never one per object (~170 objects).
+        self.assertLessEqual(len(queries), 50, "\n".join(q["sql"][:120] for q in queries.captured_queries))
+        # The summary reports what exists.
+        self.assertIn(f"Contracts: {Contract.objects.count()}", second_output)
+        self.assertIn(f"Devices: {Device.objects.count()}", second_output)
+        self.assertIn(f"Devices without contract coverage on {self.today}: ", second_output)
+
+    def test_rerun_restores_only_missing_objects(self):
+        assignment = ContractAssignment.objects.order_by("pk").first()
+        key = {
+            "contract_id": assignment.contract_id,
+            "assigned_object_type_id": assignment.assigned_object_type_id,
+            "assigned_object_id": assignment.assigned_object_id,
+        }
+        rate_key = {"currency": "GBP", "effective_date": datetime.date(2026, 1, 1)}
+        assignment.delete()
+        ExchangeRate.objects.get(**rate_key).delete()
+        kept = snapshot()
+
+        output = run_command()
+
+        self.assertIn("created 2 objects", output)
+        self.assertTrue(ContractAssignment.objects.filter(**key).exists())
+        self.assertTrue(ExchangeRate.objects.filter(**rate_key).exists())
+        after = snapshot()
+        for label, rows in kept.items():
+            # Everything that survived is untouched.
+            self.assertEqual({pk: after[label][pk] for pk in rows}, rows, label)
+
+    # The data set
+
+    def test_contracts_cover_every_choice(self):
+        contracts = Contract.objects.select_related("status")
+        self.assertEqual({c.currency for c in contracts}, {"USD", "EUR", "GBP"})
+        self.assertEqual({c.billing_period for c in contracts}, set(BillingPeriodChoices.values()))
+        self.assertEqual({c.contract_type for c in contracts}, set(ContractTypeChoices.values()))
+        self.assertEqual({c.status.name for c in contracts}, {"Active", "Pending", "Expired", "Cancelled"})
+        self.assertEqual({c.auto_renew for c in contracts}, {True, False})
+        self.assertTrue(any(c.notice_period_days for c in contracts))
+        self.assertTrue(any(c.notice_period_days is None for c in contracts))
+        # An auto-renewing contract whose original end has passed is still active (it rolled into a new term).
+        self.assertTrue(active_contracts(self.today).filter(auto_renew=True, end_date__lt=self.today).exists())
+        for contract in contracts:
+            contract.full_clean()
+
+    def test_every_renewal_tier_appears_today(self):
+        tiers = {renewal_tier(c, self.today) for c in active_contracts(self.today).select_related("status")}
+        self.assertTrue(set(TIERS) <= tiers, f"tiers present: {tiers}")
+        self.assertIn(None, tiers, "some active contracts should be outside the renewal window")
+
+    def test_invoices(self):
+        invoices = Invoice.objects.select_related("status", "contract")
+        self.assertTrue({"Open", "Paid", "Disputed"} <= {i.status.name for i in invoices})
+        self.assertEqual({i.currency for i in invoices}, {"USD", "EUR", "GBP"})
+        for invoice in invoices:
+            self.assertEqual(invoice.currency, invoice.contract.currency)
+            self.assertEqual(invoice.paid_date is not None, invoice.status.name == "Paid")
+            self.assertLessEqual(invoice.invoice_date, self.today)
+            self.assertTrue(invoice.contract.start_date <= invoice.period_start <= invoice.contract.end_date)
+
+    def test_assignments_reach_every_target_type_and_leave_devices_uncovered(self):
+        target_types = {
+            f"{ct.app_label}.{ct.model}"
+            for ct in ContentType.objects.filter(
+                pk__in=ContractAssignment.objects.values("assigned_object_type").distinct()
+            )
+        }
+        self.assertTrue(
+            {"dcim.device", "dcim.rack", "dcim.location", "circuits.circuit", "tenancy.tenant"} <= target_types,
+            target_types,
+        )
+        for assignment in ContractAssignment.objects.all():
+            self.assertIsNotNone(assignment.assigned_object, assignment.pk)
+        devices = Device.objects.count()
+        self.assertTrue(30 <= devices <= 60, devices)
+        self.assertTrue(Device.objects.filter(rack__isnull=False).exists())
+        self.assertTrue(Device.objects.filter(rack__isnull=True).exists())
+        self.assertTrue(covered_devices(self.today).exists())
+        self.assertTrue(uncovered_devices(self.today).exists())
+
+    def test_core_objects_and_rates(self):
+        self.assertEqual(
+            set(Location.objects.values_list("location_type__name", flat=True)), {"Region", "City", "Site"}
+        )
+        self.assertTrue(Tenant.objects.filter(tenant_group__isnull=False).exists())
+        self.assertTrue(ServiceProvider.objects.filter(circuit_provider__isnull=False).exists())
+        self.assertTrue(ServiceProvider.objects.filter(circuit_provider__isnull=True).exists())
+        self.assertEqual(set(ExchangeRate.objects.values_list("currency", flat=True)), {"EUR", "GBP"})
+
+    def test_attachment_files_are_stored_in_media_root(self):
+        self.assertTrue(ContractAttachment.objects.exists())
+        self.assertTrue(InvoiceAttachment.objects.exists())
+        for attachment in [*ContractAttachment.objects.all(), *InvoiceAttachment.objects.all()]:
+            path = Path(attachment.file.path)
+            self.assertTrue(path.is_file(), path)
+            self.assertEqual(os.path.commonpath([path, self.media_root]), self.media_root)
+            content = path.read_bytes()
+            self.assertEqual(attachment.size, len(content))
+            self.assertEqual(attachment.sha256, hashlib.sha256(content).hexdigest())
+            if path.suffix == ".pdf":
+                self.assertTrue(content.startswith(b"%PDF-") and content.rstrip().endswith(b"%%EOF"))
+                self.assertEqual(attachment.mime_type, "application/pdf")
