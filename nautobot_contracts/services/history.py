@@ -66,19 +66,24 @@ def write_snapshot(rows):
     """Insert or update the rows on (snapshot_date, currency) in one statement; safe when two runs overlap.
 
     PostgreSQL's INSERT ... ON CONFLICT DO UPDATE takes the row lock a concurrent writer holds and then updates, so
-    overlapping runs neither duplicate a row nor raise an IntegrityError. Returns the rows with their stored ids.
+    overlapping runs neither duplicate a row nor raise an IntegrityError. Returns the stored rows, read back (an
+    updated row keeps its original id, which bulk_create does not report).
     """
     from nautobot_contracts.models import CostSnapshot  # pylint: disable=import-outside-toplevel
 
     if not rows:
         return []
     with transaction.atomic():
-        return CostSnapshot.objects.bulk_create(
+        CostSnapshot.objects.bulk_create(
             rows,
             update_conflicts=True,
             unique_fields=["snapshot_date", "currency"],
             update_fields=[*SNAPSHOT_VALUE_FIELDS, "captured_at"],
         )
+        keys = Q(pk__in=[])
+        for row in rows:
+            keys |= Q(snapshot_date=row.snapshot_date, currency=row.currency)
+        return list(CostSnapshot.objects.filter(keys).order_by("snapshot_date", "currency"))
 
 
 @dataclass(frozen=True)
