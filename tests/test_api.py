@@ -346,3 +346,414 @@ class CostSnapshotAPITest(APIViewTestCases.GetObjectViewTestCase, APIViewTestCas
         self.assertHttpStatus(response, status.HTTP_200_OK)
         allowed = {method.strip() for method in response["Allow"].split(",")}
         self.assertEqual(allowed, {"GET", "HEAD", "OPTIONS"})
+
+
+#
+# The app's own API behaviour
+#
+
+AS_OF = datetime.date(2026, 6, 15)
+
+
+@mock.patch("nautobot_contracts.api.serializers.as_of_today", return_value=AS_OF)
+class ContractComputedFieldsTest(APITestCase):
+    """monthly_cost, current_term_end, notice_deadline and renewal_tier, worked out by hand for 15 June 2026."""
+
+    @classmethod
+    def setUpTestData(cls):
+        provider = factories.ServiceProviderFactory(name="Acme")
+        pending = factories.status_for(Contract, "Pending")
+        cls.soon = factories.ContractFactory(
+            provider=provider,
+            name="Soon",
+            recurring_cost=Decimal("12.06"),
+            billing_period="annual",
+            end_date=datetime.date(2026, 7, 31),
+            notice_period_days=30,
+        )
+        cls.missed = factories.ContractFactory(
+            provider=provider,
+            name="Missed, rolled over",
+            recurring_cost=Decimal("300.00"),
+            billing_period="quarterly",
+            start_date=datetime.date(2024, 7, 1),
+            end_date=datetime.date(2025, 6, 30),
+            auto_renew=True,
+            renewal_term_months=12,
+            notice_period_days=30,
+        )
+        cls.urgent = factories.ContractFactory(
+            provider=provider,
+            name="Urgent auto-renewal",
+            recurring_cost=Decimal("1000.00"),
+            billing_period="semiannual",
+            end_date=datetime.date(2026, 7, 10),
+            auto_renew=True,
+        )
+        cls.pending = factories.ContractFactory(
+            provider=provider,
+            name="Pending one-time",
+            status=pending,
+            recurring_cost=Decimal("999.00"),
+            billing_period="one_time",
+            end_date=datetime.date(2026, 7, 1),
+        )
+        cls.far = factories.ContractFactory(provider=provider, name="Far", end_date=datetime.date(2027, 12, 31))
+
+    def setUp(self):
+        super().setUp()
+        # Natural-key lookups in write bodies only see related objects the user may view.
+        self.add_permissions(
+            "nautobot_contracts.view_contract", "nautobot_contracts.view_serviceprovider", "extras.view_status"
+        )
+
+    def get_contract(self, contract):
+        response = self.client.get(reverse(f"{API}:contract-detail", kwargs={"pk": contract.pk}), **self.header)
+        self.assertHttpStatus(response, status.HTTP_200_OK)
+        return response.json()
+
+    def test_figures_by_hand(self, _today):
+        expected = {
+            # 12.06 / 12 = 1.005 rounds half-up to 1.01; deadline 1 July is 16 days away: soon.
+            self.soon: ("1.01", "2026-07-31", "2026-07-01", "soon"),
+            # 30 June 2025 rolls to 30 June 2026; deadline 31 May has passed before the term ends: missed.
+            self.missed: ("100.00", "2026-06-30", "2026-05-31", "missed"),
+            # 1000 / 6 = 166.666...; no notice period, deadline = term end, 25 days: urgent (2 x 14 when auto-renewing).
+            self.urgent: ("166.67", "2026-07-10", "2026-07-10", "urgent"),
+            # One-time costs nothing per month; a pending contract is never ranked.
+            self.pending: ("0.00", "2026-07-01", "2026-07-01", None),
+            # Active but due outside the 90-day window.
+            self.far: ("100.00", "2027-12-31", "2027-12-31", None),
+        }
+        for contract, (monthly, term_end, deadline, tier) in expected.items():
+            with self.subTest(contract=contract.name):
+                data = self.get_contract(contract)
+                self.assertEqual(data["monthly_cost"], monthly)
+                self.assertEqual(data["current_term_end"], term_end)
+                self.assertEqual(data["notice_deadline"], deadline)
+                self.assertEqual(data["renewal_tier"], tier)
+
+    def test_list_matches_detail(self, _today):
+        response = self.client.get(reverse(f"{API}:contract-list"), **self.header)
+        self.assertHttpStatus(response, status.HTTP_200_OK)
+        computed = ("monthly_cost", "current_term_end", "notice_deadline", "renewal_tier")
+        for row in response.json()["results"]:
+            detail = self.get_contract(Contract.objects.get(pk=row["id"]))
+            self.assertEqual({k: row[k] for k in computed}, {k: detail[k] for k in computed})
+
+    def test_figures_follow_the_date(self, today):
+        today.return_value = datetime.date(2026, 7, 20)
+        # The 1 July deadline has passed and the term (31 July) has not ended: missed.
+        self.assertEqual(self.get_contract(self.soon)["renewal_tier"], "missed")
+        # 10 July 2026 has passed for the auto-renewing contract: it rolled one 12-month term, far from due.
+        data = self.get_contract(self.urgent)
+        self.assertEqual(data["current_term_end"], "2027-07-10")
+        self.assertIsNone(data["renewal_tier"])
+
+    def test_computed_fields_are_read_only(self, _today):
+        self.add_permissions("nautobot_contracts.change_contract")
+        url = reverse(f"{API}:contract-detail", kwargs={"pk": self.soon.pk})
+        body = {"monthly_cost": "999.99", "renewal_tier": "upcoming", "description": "x"}
+        response = self.client.patch(url, body, format="json", **self.header)
+        self.assertHttpStatus(response, status.HTTP_200_OK)
+        self.assertEqual(response.json()["monthly_cost"], "1.01")
+        self.assertEqual(response.json()["renewal_tier"], "soon")
+        self.soon.refresh_from_db()
+        self.assertEqual(self.soon.recurring_cost, Decimal("12.06"))
+
+    def test_natural_key_foreign_keys_in_write_body(self, _today):
+        self.add_permissions("nautobot_contracts.add_contract")
+        body = {
+            "name": "By natural key",
+            "provider": {"name": "Acme"},
+            "status": {"name": "Active"},
+            "start_date": "2026-01-01",
+            "end_date": "2026-12-31",
+            "currency": "eur",
+            "recurring_cost": "10.00",
+        }
+        response = self.client.post(reverse(f"{API}:contract-list"), body, format="json", **self.header)
+        self.assertHttpStatus(response, status.HTTP_201_CREATED)
+        contract = Contract.objects.get(pk=response.json()["id"])
+        self.assertEqual(contract.provider.name, "Acme")
+        self.assertEqual(contract.status.name, "Active")
+        self.assertEqual(contract.currency, "EUR")
+
+        body.update(name="Unknown provider", provider={"name": "Nobody"})
+        response = self.client.post(reverse(f"{API}:contract-list"), body, format="json", **self.header)
+        self.assertHttpStatus(response, status.HTTP_400_BAD_REQUEST)
+        self.assertIn("provider", response.json())
+        self.assertFalse(Contract.objects.filter(name="Unknown provider").exists())
+
+    def test_model_validation_errors_are_field_errors(self, _today):
+        self.add_permissions("nautobot_contracts.add_contract")
+        body = {
+            "name": "Backwards",
+            "provider": {"name": "Acme"},
+            "status": {"name": "Active"},
+            "start_date": "2026-12-31",
+            "end_date": "2026-01-01",
+            "currency": "XXZ",
+        }
+        response = self.client.post(reverse(f"{API}:contract-list"), body, format="json", **self.header)
+        self.assertHttpStatus(response, status.HTTP_400_BAD_REQUEST)
+        self.assertIn("currency", response.json())
+        body["currency"] = "USD"
+        response = self.client.post(reverse(f"{API}:contract-list"), body, format="json", **self.header)
+        self.assertHttpStatus(response, status.HTTP_400_BAD_REQUEST)
+        self.assertIn("end_date", response.json())
+        self.assertFalse(Contract.objects.filter(name="Backwards").exists())
+
+
+class AssignmentRepresentationTest(APITestCase):
+    """assigned_object at each depth, writes by type + id, and model validation surfacing as field errors."""
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.contract = factories.ContractFactory(name="Support", provider=factories.ServiceProviderFactory(name="Acme"))
+        region = factories.make_location("Europe", location_type_name="Region")
+        cls.site = factories.make_location("Paris", parent=region)
+        cls.device = factories.make_device("edge-1", location=cls.site)
+        cls.device_assignment = factories.ContractAssignmentFactory(contract=cls.contract, assigned_object=cls.device)
+        cls.site_assignment = factories.ContractAssignmentFactory(contract=cls.contract, assigned_object=cls.site)
+        cls.list_url = reverse(f"{API}:contractassignment-list")
+
+    def setUp(self):
+        super().setUp()
+        self.add_permissions(
+            "nautobot_contracts.view_contractassignment",
+            "nautobot_contracts.add_contractassignment",
+            "nautobot_contracts.change_contractassignment",
+            "nautobot_contracts.view_contract",
+            "nautobot_contracts.view_serviceprovider",
+            "dcim.view_device",
+            "dcim.view_location",
+            "dcim.view_interface",
+            "tenancy.view_tenant",
+        )
+
+    def detail_url(self, assignment):
+        return reverse(f"{API}:contractassignment-detail", kwargs={"pk": assignment.pk})
+
+    def test_brief_object_with_display_at_depth_0(self):
+        response = self.client.get(self.detail_url(self.device_assignment), **self.header)
+        self.assertHttpStatus(response, status.HTTP_200_OK)
+        data = response.json()
+        self.assertEqual(data["assigned_object_type"], "dcim.device")
+        self.assertEqual(data["assigned_object_id"], str(self.device.pk))
+        self.assertEqual(
+            data["assigned_object"],
+            {
+                "object_type": "dcim.device",
+                "id": str(self.device.pk),
+                "display": "edge-1",
+                "url": response.wsgi_request.build_absolute_uri(
+                    reverse("dcim-api:device-detail", kwargs={"pk": self.device.pk})
+                ),
+            },
+        )
+        # A location's display is its full ancestry, loaded for the page without per-object queries.
+        response = self.client.get(self.detail_url(self.site_assignment), **self.header)
+        self.assertEqual(response.json()["assigned_object"]["display"], "Europe → Paris")
+
+    def test_full_object_at_depth_1(self):
+        response = self.client.get(self.detail_url(self.device_assignment) + "?depth=1", **self.header)
+        target = response.json()["assigned_object"]
+        self.assertEqual(target["id"], str(self.device.pk))
+        self.assertEqual(target["name"], "edge-1")
+        self.assertTrue(target["generic_foreign_key"])
+
+    def test_depth_1_without_view_permission_on_target_is_brief(self):
+        self.remove_permissions("dcim.view_device")
+        response = self.client.get(self.detail_url(self.device_assignment) + "?depth=1", **self.header)
+        self.assertEqual(set(response.json()["assigned_object"]), {"object_type", "id", "display", "url"})
+
+    def test_create_by_type_and_id(self):
+        tenant = factories.make_tenant()
+        body = {
+            "contract": {"name": "Support", "provider__name": "Acme"},
+            "assigned_object_type": "tenancy.tenant",
+            "assigned_object_id": str(tenant.pk),
+            "coverage_start": "2026-02-01",
+        }
+        response = self.client.post(self.list_url, body, format="json", **self.header)
+        self.assertHttpStatus(response, status.HTTP_201_CREATED)
+        assignment = ContractAssignment.objects.get(pk=response.json()["id"])
+        self.assertEqual(assignment.assigned_object, tenant)
+        self.assertEqual(assignment.contract, self.contract)
+        self.assertEqual(response.json()["assigned_object"]["display"], tenant.name)
+
+    def assert_refused(self, body, field, text):
+        before = ContractAssignment.objects.count()
+        response = self.client.post(self.list_url, body, format="json", **self.header)
+        self.assertHttpStatus(response, status.HTTP_400_BAD_REQUEST)
+        self.assertIn(field, response.json())
+        self.assertIn(text, " ".join(response.json()[field]))
+        self.assertEqual(ContractAssignment.objects.count(), before)
+
+    def test_type_not_assignable(self):
+        body = {"contract": str(self.contract.pk), "assigned_object_type": "dcim.interface"}
+        body["assigned_object_id"] = str(self.device.pk)
+        self.assert_refused(body, "assigned_object_type", "Contracts cannot be assigned to dcim.interface objects")
+
+    @override_settings(PLUGINS_CONFIG={"nautobot_contracts": {"assignable_models": ["dcim.device"]}})
+    def test_assignable_types_follow_settings(self):
+        body = {"contract": str(self.contract.pk), "assigned_object_type": "dcim.location"}
+        body["assigned_object_id"] = str(self.site.pk)
+        self.assert_refused(body, "assigned_object_type", "Assignable types: dcim.device")
+
+    def test_unknown_object_id(self):
+        body = {"contract": str(self.contract.pk), "assigned_object_type": "dcim.device"}
+        body["assigned_object_id"] = str(self.contract.pk)  # a real UUID, but not a device's
+        self.assert_refused(body, "assigned_object_id", "not found")
+
+    def test_coverage_window_outside_contract_term(self):
+        body = {
+            "contract": str(self.contract.pk),
+            "assigned_object_type": "tenancy.tenant",
+            "assigned_object_id": str(factories.make_tenant().pk),
+            "coverage_start": "2025-12-01",
+        }
+        self.assert_refused(body, "coverage_start", "inside the contract term")
+
+    def test_coverage_window_change_checked_on_patch(self):
+        url = self.detail_url(self.device_assignment)
+        response = self.client.patch(url, {"coverage_end": "2027-01-31"}, format="json", **self.header)
+        self.assertHttpStatus(response, status.HTTP_400_BAD_REQUEST)
+        self.assertIn("coverage_end", response.json())
+        self.device_assignment.refresh_from_db()
+        self.assertIsNone(self.device_assignment.coverage_end)
+
+    def test_options_offer_only_assignable_types(self):
+        self.user.is_superuser = True
+        self.user.save()
+        response = self.client.options(self.list_url, **self.header)
+        choices = response.json()["actions"]["POST"]["assigned_object_type"]["choices"]
+        self.assertEqual(
+            sorted(choice["value"] for choice in choices),
+            sorted(
+                "dcim.device dcim.rack dcim.location circuits.circuit virtualization.virtualmachine "
+                "virtualization.cluster tenancy.tenant tenancy.tenantgroup".split()
+            ),
+        )
+
+
+@override_settings(MEDIA_ROOT=MEDIA_ROOT)
+class AttachmentUploadTest(APITestCase):
+    """Multipart upload, the metadata returned, the download link, and the size/extension limits."""
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.contract = factories.ContractFactory(name="Signed")
+        cls.invoice = factories.InvoiceFactory(contract=cls.contract)
+        cls.list_url = reverse(f"{API}:contractattachment-list")
+
+    def setUp(self):
+        super().setUp()
+        self.add_permissions(
+            "nautobot_contracts.view_contractattachment",
+            "nautobot_contracts.add_contractattachment",
+            "nautobot_contracts.change_contractattachment",
+            "nautobot_contracts.view_invoiceattachment",
+            "nautobot_contracts.add_invoiceattachment",
+            "nautobot_contracts.view_contract",
+            "nautobot_contracts.view_invoice",
+        )
+
+    def upload(self, url=None, **fields):
+        body = {"contract": str(self.contract.pk), "file": pdf_upload(), **fields}
+        return self.client.post(url or self.list_url, body, format="multipart", **self.header)
+
+    def expected_download_url(self, response, view_name, pk):
+        try:
+            return response.wsgi_request.build_absolute_uri(reverse(view_name, kwargs={"pk": pk}))
+        except NoReverseMatch:
+            return None  # the UI's download view is not installed
+
+    def test_upload_returns_metadata_not_media_url(self):
+        response = self.upload(description="Countersigned")
+        self.assertHttpStatus(response, status.HTTP_201_CREATED)
+        data = response.json()
+        attachment = ContractAttachment.objects.get(pk=data["id"])
+        self.assertEqual(data["name"], "signed.pdf")
+        self.assertEqual(data["filename"], attachment.filename)
+        self.assertTrue(data["filename"].startswith("signed"))
+        self.assertEqual(data["size"], len(PDF))
+        self.assertEqual(data["mime_type"], "application/pdf")
+        self.assertEqual(data["sha256"], hashlib.sha256(PDF).hexdigest())
+        self.assertNotIn("file", data)
+        self.assertNotIn("/media/", response.content.decode())
+        self.assertEqual(
+            data["download_url"],
+            self.expected_download_url(
+                response, "plugins:nautobot_contracts:contractattachment_download", attachment.pk
+            ),
+        )
+        with attachment.file.open("rb") as stored:
+            self.assertEqual(stored.read(), PDF)
+        # Detail and list never show the storage path either.
+        detail = self.client.get(
+            reverse(f"{API}:contractattachment-detail", kwargs={"pk": attachment.pk}), **self.header
+        )
+        self.assertNotIn(attachment.file.name, detail.content.decode())
+        self.assertNotIn("/media/", self.client.get(self.list_url, **self.header).content.decode())
+
+    def test_invoice_attachment_upload(self):
+        url = reverse(f"{API}:invoiceattachment-list")
+        body = {"invoice": str(self.invoice.pk), "file": pdf_upload("bill.pdf"), "name": "March bill"}
+        response = self.client.post(url, body, format="multipart", **self.header)
+        self.assertHttpStatus(response, status.HTTP_201_CREATED)
+        data = response.json()
+        self.assertEqual(data["name"], "March bill")
+        self.assertEqual(data["sha256"], hashlib.sha256(PDF).hexdigest())
+        self.assertEqual(
+            data["download_url"],
+            self.expected_download_url(response, "plugins:nautobot_contracts:invoiceattachment_download", data["id"]),
+        )
+
+    def test_file_required_on_create(self):
+        response = self.client.post(
+            self.list_url, {"contract": str(self.contract.pk), "name": "x"}, format="multipart", **self.header
+        )
+        self.assertHttpStatus(response, status.HTTP_400_BAD_REQUEST)
+        self.assertIn("file", response.json())
+        self.assertFalse(ContractAttachment.objects.exists())
+
+    def test_extension_not_allowed(self):
+        response = self.upload(file=SimpleUploadedFile("tool.exe", b"MZ", content_type="application/octet-stream"))
+        self.assertHttpStatus(response, status.HTTP_400_BAD_REQUEST)
+        self.assertIn("Files of type .exe are not allowed", " ".join(response.json()["file"]))
+        self.assertFalse(ContractAttachment.objects.exists())
+
+    @override_settings(PLUGINS_CONFIG={"nautobot_contracts": {"attachment_max_size_bytes": 10}})
+    def test_size_limit(self):
+        response = self.upload()
+        self.assertHttpStatus(response, status.HTTP_400_BAD_REQUEST)
+        self.assertIn(f"The file is {len(PDF)} bytes; the limit is 10 bytes.", response.json()["file"])
+        self.assertFalse(ContractAttachment.objects.exists())
+
+    def test_duplicate_name_is_a_validation_error(self):
+        self.assertHttpStatus(self.upload(), status.HTTP_201_CREATED)
+        response = self.upload()  # same file name, so the same default name on the same contract
+        self.assertHttpStatus(response, status.HTTP_400_BAD_REQUEST)
+        self.assertEqual(ContractAttachment.objects.count(), 1)
+
+    def test_upload_without_permission(self):
+        self.remove_permissions("nautobot_contracts.add_contractattachment")
+        self.assertHttpStatus(self.upload(), status.HTTP_403_FORBIDDEN)
+        self.assertFalse(ContractAttachment.objects.exists())
+
+    def test_replace_file_and_edit_metadata(self):
+        attachment_id = self.upload().json()["id"]
+        url = reverse(f"{API}:contractattachment-detail", kwargs={"pk": attachment_id})
+        response = self.client.patch(url, {"description": "Final"}, format="json", **self.header)
+        self.assertHttpStatus(response, status.HTTP_200_OK)
+        self.assertEqual(response.json()["sha256"], hashlib.sha256(PDF).hexdigest())
+        new_content = PDF + b"% amended\n"
+        response = self.client.patch(
+            url, {"file": pdf_upload("amended.pdf", new_content)}, format="multipart", **self.header
+        )
+        self.assertHttpStatus(response, status.HTTP_200_OK)
+        self.assertEqual(response.json()["sha256"], hashlib.sha256(new_content).hexdigest())
+        self.assertEqual(response.json()["size"], len(new_content))
+        self.assertEqual(response.json()["description"], "Final")

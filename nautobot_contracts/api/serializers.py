@@ -30,6 +30,7 @@ from rest_framework import serializers
 
 from nautobot_contracts.api.sparse_fields import SparseFieldsMixin
 from nautobot_contracts.app_settings import assignable_content_types_q, assignable_model_labels
+from nautobot_contracts.currencies import CurrencyField, normalize_currency
 from nautobot_contracts.models import (
     Contract,
     ContractAssignment,
@@ -41,6 +42,20 @@ from nautobot_contracts.models import (
     ServiceProvider,
 )
 from nautobot_contracts.services import terms
+
+
+class CurrencyCodeField(serializers.CharField):
+    """An ISO 4217 code, upper-cased before validation so "eur" is accepted and stored as "EUR" (as in forms/CSV)."""
+
+    def to_internal_value(self, data):
+        """Normalize, then let the model field's validators judge the code."""
+        return normalize_currency(super().to_internal_value(data))
+
+
+class CurrencyMappingMixin:
+    """Serializer mixin mapping the app's CurrencyField to CurrencyCodeField."""
+
+    serializer_field_mapping = {**BaseModelSerializer.serializer_field_mapping, CurrencyField: CurrencyCodeField}
 
 
 def as_of_today():
@@ -56,7 +71,7 @@ class ServiceProviderSerializer(SparseFieldsMixin, NautobotModelSerializer, Tagg
         fields = "__all__"
 
 
-class ContractSerializer(SparseFieldsMixin, NautobotModelSerializer, TaggedModelSerializerMixin):
+class ContractSerializer(SparseFieldsMixin, CurrencyMappingMixin, NautobotModelSerializer, TaggedModelSerializerMixin):
     """Contract, with read-only figures computed by services.terms as of today."""
 
     monthly_cost = serializers.SerializerMethodField(help_text="Recurring cost per month, rounded half-up to cents")
@@ -103,7 +118,7 @@ class ContractSerializer(SparseFieldsMixin, NautobotModelSerializer, TaggedModel
         return terms.renewal_tier(obj, as_of)
 
 
-class InvoiceSerializer(SparseFieldsMixin, NautobotModelSerializer, TaggedModelSerializerMixin):
+class InvoiceSerializer(SparseFieldsMixin, CurrencyMappingMixin, NautobotModelSerializer, TaggedModelSerializerMixin):
     """Invoice."""
 
     class Meta:
@@ -257,7 +272,7 @@ class InvoiceAttachmentSerializer(AttachmentSerializerBase):
         extra_kwargs = {"name": {"required": False, "default": ""}}
 
 
-class CostSnapshotSerializer(SparseFieldsMixin, BaseModelSerializer):
+class CostSnapshotSerializer(SparseFieldsMixin, CurrencyMappingMixin, BaseModelSerializer):
     """Cost snapshot (read-only: only the snapshot Job writes these)."""
 
     class Meta:
@@ -265,7 +280,9 @@ class CostSnapshotSerializer(SparseFieldsMixin, BaseModelSerializer):
         fields = "__all__"
 
 
-class ExchangeRateSerializer(SparseFieldsMixin, NautobotModelSerializer, TaggedModelSerializerMixin):
+class ExchangeRateSerializer(
+    SparseFieldsMixin, CurrencyMappingMixin, NautobotModelSerializer, TaggedModelSerializerMixin
+):
     """Exchange rate into the reporting currency."""
 
     class Meta:
