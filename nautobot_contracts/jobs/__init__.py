@@ -2,11 +2,12 @@
 
 from nautobot.apps.jobs import register_jobs
 
-from nautobot_contracts.jobs import costs, renewals
+from nautobot_contracts.jobs import costs, coverage, renewals
 
 jobs = (
     *renewals.jobs,
     *costs.jobs,
+    *coverage.jobs,
 )
 
 register_jobs(*jobs)

@@ -1,21 +1,19 @@
 """Job: find the devices without contract coverage on a date (the rule lives in services.coverage)."""
 
 import csv
-import datetime
 import io
 
-from django.core.exceptions import ValidationError
-from nautobot.apps.forms import DatePicker
-from nautobot.apps.jobs import Job, MultiChoiceVar, ObjectVar, StringVar
+from nautobot.apps.jobs import MultiChoiceVar, ObjectVar
 from nautobot.dcim.models import Device, Location
 from nautobot.extras.models import Role, Status
 from nautobot.tenancy.models import Tenant
 
 from nautobot_contracts.choices import ContractTypeChoices
+from nautobot_contracts.jobs.base import GROUPING, ContractsJob, DateVar, parse_date
 from nautobot_contracts.services import coverage
 from nautobot_contracts.services.terms import restrict
 
-name = "Contracts"  # Job grouping in the Jobs list
+name = GROUPING  # pylint: disable=invalid-name  # Nautobot reads the Job grouping from the module's `name`
 
 SAMPLE_SIZE = 100
 CSV_HEADER = ("name", "serial", "location", "rack", "tenant", "role", "status", "platform")
@@ -24,27 +22,7 @@ CSV_FIELDS = (
 )  # fmt: skip
 
 
-def validate_iso_date(value):
-    """Refuse anything but a real calendar date written YYYY-MM-DD."""
-    try:
-        datetime.date.fromisoformat(value)
-    except (TypeError, ValueError) as error:
-        raise ValidationError(f"{value!r} is not a date in the form YYYY-MM-DD.") from error
-
-
-class DateVar(StringVar):
-    """A date typed as YYYY-MM-DD; invalid dates fail form validation, before any JobResult exists.
-
-    Nautobot 3.2 has no date Job variable, and a string keeps the serialized job kwargs plain JSON.
-    """
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("widget", DatePicker())
-        super().__init__(*args, **kwargs)
-        self.field_attrs["validators"] = [validate_iso_date]
-
-
-class FindUncoveredDevices(Job):
+class FindUncoveredDevices(ContractsJob):
     """List the devices no support, maintenance or warranty contract covers on a date, with a CSV of all of them."""
 
     location = ObjectVar(model=Location, required=False, description="Only devices here or in a child location")
@@ -59,15 +37,14 @@ class FindUncoveredDevices(Job):
     )
     as_of = DateVar(required=False, label="As of", description="YYYY-MM-DD; empty means today")
 
-    class Meta:
+    class Meta(ContractsJob.Meta):
         name = "Find devices without contract coverage"
         description = "Devices with no active support, maintenance or warranty contract, directly or inherited."
         read_only = True
-        has_sensitive_variables = False
 
     def run(self, *, location=None, tenant=None, role=None, status=None, contract_types=None, as_of=None):  # pylint: disable=arguments-differ
         """Scan, log a summary and a linked sample, attach the CSV, return the counts."""
-        as_of = datetime.date.fromisoformat(as_of) if as_of else datetime.date.today()
+        as_of = parse_date(as_of)
         contract_types = list(contract_types or []) or None
         devices = self.scope(location=location, tenant=tenant, role=role, status=status)
         uncovered = coverage.uncovered_devices(as_of, contract_types=contract_types, user=self.user, queryset=devices)

@@ -70,8 +70,8 @@ def _target_ids(assignments, model):
     return assignments.filter(assigned_object_type=content_type).order_by().values("assigned_object_id")
 
 
-def _with_descendants(model, seed):
-    """Subquery: the ids in `seed` (a one-column queryset) plus all their descendants in `model`'s tree.
+def with_descendants(model, seed):
+    """Subquery: the ids in `seed` (a one-column queryset of ids) plus all their descendants in `model`'s tree.
 
     One recursive CTE on the `parent` column; returns None when `seed` is known to be empty (e.g. no permission).
     """
@@ -83,11 +83,31 @@ def _with_descendants(model, seed):
     table = connection.ops.quote_name(model._meta.db_table)
     return RawSQL(  # noqa: S611
         "WITH RECURSIVE subtree(id) AS ("  # noqa: S608
-        f"SELECT seed.assigned_object_id FROM ({seed_sql}) AS seed "
+        f"SELECT seed.* FROM ({seed_sql}) AS seed "
         f"UNION SELECT node.id FROM {table} AS node JOIN subtree ON node.parent_id = subtree.id"
         ") SELECT id FROM subtree",
         params,
     )
+
+
+def location_paths(seed, separator=" → "):
+    """{location id: "Region → Site → Building"} for the ids in `seed` (a one-column queryset), in one query."""
+    try:
+        seed_sql, params = seed.query.sql_with_params()
+    except EmptyResultSet:
+        return {}
+    table = connection.ops.quote_name(Location._meta.db_table)
+    sql = (
+        "WITH RECURSIVE chain(start_id, id, parent_id, name, depth) AS ("  # noqa: S608
+        f"SELECT node.id, node.id, node.parent_id, node.name, 0 FROM {table} AS node "
+        f"WHERE node.id IN (SELECT seed.* FROM ({seed_sql}) AS seed) "
+        "UNION ALL SELECT chain.start_id, node.id, node.parent_id, node.name, chain.depth + 1 "
+        f"FROM {table} AS node JOIN chain ON node.id = chain.parent_id"
+        ") SELECT start_id, string_agg(name, %s ORDER BY depth DESC) FROM chain GROUP BY start_id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, separator])
+        return dict(cursor.fetchall())
 
 
 def covered_devices_q(as_of, contract_types=None, user=None):
@@ -97,11 +117,11 @@ def covered_devices_q(as_of, contract_types=None, user=None):
         Q(pk__in=_target_ids(assignments, Device)),
         Q(rack_id__in=_target_ids(assignments, Rack)),
     ]
-    locations = _with_descendants(Location, _target_ids(assignments, Location))
+    locations = with_descendants(Location, _target_ids(assignments, Location))
     if locations is not None:
         conditions.append(Q(location_id__in=locations))
     tenants = Q(pk__in=_target_ids(assignments, Tenant))
-    tenant_groups = _with_descendants(TenantGroup, _target_ids(assignments, TenantGroup))
+    tenant_groups = with_descendants(TenantGroup, _target_ids(assignments, TenantGroup))
     if tenant_groups is not None:
         tenants |= Q(tenant_group_id__in=tenant_groups)
     conditions.append(Q(tenant_id__in=Tenant.objects.filter(tenants).order_by().values("pk")))
