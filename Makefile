@@ -39,8 +39,8 @@ $(VENV)/bin/python:
 		echo "Creating the virtualenv failed. On Debian/Ubuntu: sudo apt-get install -y python3-venv"; exit 1; }
 
 $(STAMP): pyproject.toml | $(VENV)/bin/python
-	@echo "==> $(VENV)/bin/python -m pip install -e '.[dev]'"
-	@$(VENV)/bin/python -m pip install --disable-pip-version-check -e '.[dev]'
+	@echo "==> $(VENV)/bin/python -m pip install -e '.[dev]'  (a few minutes the first time)"
+	@$(VENV)/bin/python -m pip install --disable-pip-version-check -q -e '.[dev]'
 	@touch $@
 
 demo: bootstrap

@@ -376,7 +376,10 @@ def ensure_database(env):
             cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
             if cursor.fetchone() is None:
                 print(f"Creating database {name} ...", flush=True)
-                cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+                try:
+                    cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+                except psycopg2.errors.DuplicateDatabase:
+                    pass  # created meanwhile by a concurrent task
     finally:
         conn.close()
 
