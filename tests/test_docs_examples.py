@@ -37,6 +37,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import SimpleTestCase, override_settings
 from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
+from django.utils import timezone
 from nautobot.apps.testing import APITestCase
 from nautobot.dcim.models import Device
 from nautobot.extras.models import Job, JobLogEntry, JobResult, ScheduledJob, Webhook
@@ -462,7 +463,7 @@ def check_create_contract(case, response, ctx):
     case.assertEqual(contract.status.name, "Active")
     case.assertEqual(contract.currency, "USD", "the currency is stored upper-case")
     case.assertEqual(response.json()["monthly_cost"], terms.money_str(terms.monthly_cost(contract)))
-    case.assertEqual(response.json()["notice_deadline"], str(terms.notice_deadline(contract, datetime.date.today())))
+    case.assertEqual(response.json()["notice_deadline"], str(terms.notice_deadline(contract, timezone.localdate())))
 
 
 def _check_only_fields(case, rows, fields):
@@ -612,7 +613,7 @@ def check_job_run(case, response, ctx):
 def check_job_result(case, response, ctx):
     """The Job's tiers are those the service layer computes for today with the documented window."""
     result = response.json()["result"]
-    today = datetime.date.today()
+    today = timezone.localdate()
     expected = {}
     for contract in terms.active_contracts(today).select_related("status", "provider"):
         tier = terms.renewal_tier(contract, today, window_days=60)
@@ -649,11 +650,13 @@ def check_job_schedule(case, response, ctx):
 def check_devices_uncovered(case, response, ctx):
     from nautobot_contracts.services.coverage import uncovered_devices  # pylint: disable=import-outside-toplevel
 
-    expected = uncovered_devices(datetime.date.today()).filter(location=ctx["hq"])
-    case.assertEqual(
-        {row["id"] for row in _results(response)}, {str(pk) for pk in expected.values_list("pk", flat=True)}
-    )
-    case.assertLess(expected.count(), Device.objects.filter(location=ctx["hq"]).count(), "HQ has covered devices")
+    # Nautobot's location filter includes child locations.
+    hq_tree = Device.objects.filter(location__in=ctx["hq"].descendants(include_self=True))
+    expected = uncovered_devices(timezone.localdate(), queryset=hq_tree)
+    expected_ids = {str(pk) for pk in expected.values_list("pk", flat=True)}
+    case.assertEqual({row["id"] for row in _results(response)}, expected_ids)
+    case.assertIn(str(Device.objects.get(name="hq-lab-01").pk), expected_ids)
+    case.assertNotIn(str(ctx["device"].pk), expected_ids, "hq-core-01 has a warranty")
 
 
 def check_webhook_itsm(case, response, ctx):
@@ -856,7 +859,7 @@ class DocsExamplesTest(APITestCase):
     @classmethod
     def setUpTestData(cls):
         super().setUpTestData()
-        today = datetime.date.today()
+        today = timezone.localdate()
         acme = ServiceProviderFactory(name="Acme Networks", account_number="ACME-001")
         globex = ServiceProviderFactory(name="Globex Telecom")
         initech = ServiceProviderFactory(name="Initech Software")
@@ -922,8 +925,22 @@ class DocsExamplesTest(APITestCase):
         cls.device = make_device("hq-core-01", location=cls.hq)
         make_device("hq-lab-01", location=make_location("Lab", parent=cls.hq))
         make_device("branch-sw-01", location=make_location("Branch 1"))
-        cls.hq_assignment = ContractAssignmentFactory(contract=core, assigned_object=cls.hq)
-        ContractAssignmentFactory(contract=wan, assigned_object=Device.objects.get(name="branch-sw-01"))
+        # HQ's own assignment is a circuit contract, which is no device coverage: hq-lab-01 (in HQ's child location
+        # Lab) stays uncovered whatever today is, and hq-core-01 is covered by a warranty that runs from today.
+        cls.hq_assignment = ContractAssignmentFactory(contract=wan, assigned_object=cls.hq)
+        ContractAssignmentFactory(contract=core, assigned_object=Device.objects.get(name="branch-sw-01"))
+        warranty = ContractFactory(
+            name="Hooli Switch Warranty",
+            provider=ServiceProviderFactory(name="Hooli Hardware"),
+            contract_type="warranty",
+            start_date=today - datetime.timedelta(days=30),
+            end_date=today + datetime.timedelta(days=700),
+            recurring_cost="0.00",
+            one_time_cost="4800.00",
+            billing_period="one_time",
+            currency="USD",
+        )
+        ContractAssignmentFactory(contract=warranty, assigned_object=cls.device)
         for day, burn in ((1, "3000.00"), (2, "3200.00")):
             CostSnapshotFactory(
                 snapshot_date=datetime.date(2026, 11, day),
