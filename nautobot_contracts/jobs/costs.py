@@ -11,7 +11,7 @@ from nautobot_contracts.jobs.base import (
     parse_date,
     today,
 )
-from nautobot_contracts.models import Contract, ServiceProvider
+from nautobot_contracts.models import Contract, ContractAssignment, ServiceProvider
 from nautobot_contracts.services import fx, history, money
 from nautobot_contracts.services.terms import money_str, restrict
 
@@ -152,9 +152,10 @@ class CaptureCostSnapshot(ContractsJob):
         )
 
     def run(self, as_of=None):  # pylint: disable=arguments-differ
-        """Capture and store the snapshot; refuse when the running user cannot see every contract and device."""
+        """Capture and store the snapshot; refuse unless the running user sees every contract, assignment and device."""
         as_of = parse_date(as_of)
-        hidden = [model._meta.verbose_name_plural for model in (Contract, Device) if not sees_all(model, self.user)]
+        models = (Contract, ContractAssignment, Device)
+        hidden = [str(model._meta.verbose_name_plural) for model in models if not sees_all(model, self.user)]
         if hidden:
             # The history is shared by everyone: totals over part of the data would corrupt it.
             self.fail(
