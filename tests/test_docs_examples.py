@@ -1119,6 +1119,7 @@ class DocsInSyncTest(SimpleTestCase):
             result = subprocess.run(  # noqa: S603  # the venv's own mkdocs, fixed arguments
                 [str(mkdocs), "build", "--strict", "--quiet", "--site-dir", site_dir],
                 cwd=ROOT,
+                env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
                 capture_output=True,
                 text=True,
                 check=False,
