@@ -1,0 +1,527 @@
+"""Forms for the UI: a model form, a bulk-edit form and a filter form per model."""
+
+from django import forms
+from django.apps import apps
+from django.contrib.contenttypes.models import ContentType
+from nautobot.apps.constants import CHARFIELD_MAX_LENGTH
+from nautobot.apps.forms import (
+    BulkEditNullBooleanSelect,
+    CommentField,
+    DatePicker,
+    DynamicModelChoiceField,
+    DynamicModelMultipleChoiceField,
+    NautobotBulkEditForm,
+    NautobotFilterForm,
+    NautobotModelForm,
+    SmallTextarea,
+    StaticSelect2,
+    StaticSelect2Multiple,
+    StatusModelBulkEditFormMixin,
+    StatusModelFilterFormMixin,
+    TagFilterField,
+    TagsBulkEditFormMixin,
+    add_blank_choice,
+)
+from nautobot.circuits.models import Provider
+from nautobot.tenancy.models import Tenant, TenantGroup
+
+from nautobot_contracts.app_settings import assignable_content_types_q, assignable_model_labels
+from nautobot_contracts.choices import BillingPeriodChoices, ContractTypeChoices
+from nautobot_contracts.currencies import currency_choices
+from nautobot_contracts.models import (
+    Contract,
+    ContractAssignment,
+    ContractAttachment,
+    CostSnapshot,
+    ExchangeRate,
+    Invoice,
+    InvoiceAttachment,
+    ServiceProvider,
+)
+
+BOOLEAN_FILTER_CHOICES = (("", "---------"), ("True", "Yes"), ("False", "No"))
+
+
+def currency_field(required=True, **kwargs):
+    """A select of ISO 4217 codes; the model field still validates and upper-cases whatever arrives."""
+    choices = currency_choices() if required else add_blank_choice(currency_choices())
+    return forms.ChoiceField(choices=choices, required=required, widget=StaticSelect2(), **kwargs)
+
+
+def currency_filter_field():
+    """A multi-select of ISO 4217 codes for filter forms."""
+    return forms.MultipleChoiceField(
+        choices=currency_choices(), required=False, widget=StaticSelect2Multiple(), label="Currency"
+    )
+
+
+#
+# Service providers
+#
+
+
+class ServiceProviderForm(NautobotModelForm):
+    """Create or edit a service provider."""
+
+    circuit_provider = DynamicModelChoiceField(queryset=Provider.objects.all(), required=False)
+    comments = CommentField()
+
+    class Meta:
+        model = ServiceProvider
+        fields = [
+            "name", "account_number", "portal_url", "support_email", "support_phone", "circuit_provider",
+            "description", "comments", "tags",
+        ]  # fmt: skip
+
+
+class ServiceProviderBulkEditForm(TagsBulkEditFormMixin, NautobotBulkEditForm):
+    """Edit several service providers at once."""
+
+    pk = forms.ModelMultipleChoiceField(queryset=ServiceProvider.objects.all(), widget=forms.MultipleHiddenInput)
+    account_number = forms.CharField(max_length=CHARFIELD_MAX_LENGTH, required=False)
+    portal_url = forms.URLField(required=False, label="Portal URL")
+    support_email = forms.EmailField(required=False)
+    support_phone = forms.CharField(max_length=50, required=False)
+    circuit_provider = DynamicModelChoiceField(queryset=Provider.objects.all(), required=False)
+    description = forms.CharField(max_length=CHARFIELD_MAX_LENGTH, required=False)
+    comments = CommentField(widget=SmallTextarea, label="Comments")
+
+    class Meta:
+        nullable_fields = [
+            "account_number", "portal_url", "support_email", "support_phone", "circuit_provider", "description",
+            "comments",
+        ]  # fmt: skip
+
+
+class ServiceProviderFilterForm(NautobotFilterForm):
+    """Filter the service provider list."""
+
+    model = ServiceProvider
+    field_order = ["q", "circuit_provider", "has_contracts"]
+    q = forms.CharField(required=False, label="Search")
+    circuit_provider = DynamicModelMultipleChoiceField(
+        queryset=Provider.objects.all(), to_field_name="name", required=False
+    )
+    has_contracts = forms.NullBooleanField(
+        required=False, label="Has contracts", widget=StaticSelect2(choices=BOOLEAN_FILTER_CHOICES)
+    )
+    tags = TagFilterField(model)
+
+
+#
+# Contracts
+#
+
+
+class ContractForm(NautobotModelForm):
+    """Create or edit a contract."""
+
+    provider = DynamicModelChoiceField(queryset=ServiceProvider.objects.all())
+    tenant = DynamicModelChoiceField(queryset=Tenant.objects.all(), required=False)
+    currency = currency_field(help_text="ISO 4217 currency code")
+    comments = CommentField()
+
+    class Meta:
+        model = Contract
+        fields = [
+            "provider", "name", "contract_number", "status", "contract_type", "tenant",
+            "start_date", "end_date", "auto_renew", "notice_period_days", "renewal_term_months",
+            "recurring_cost", "billing_period", "one_time_cost", "currency",
+            "cost_center", "purchase_order", "description", "comments", "tags",
+        ]  # fmt: skip
+        widgets = {
+            "start_date": DatePicker(),
+            "end_date": DatePicker(),
+            "contract_type": StaticSelect2(),
+            "billing_period": StaticSelect2(),
+        }
+
+
+class ContractBulkEditForm(TagsBulkEditFormMixin, StatusModelBulkEditFormMixin, NautobotBulkEditForm):
+    """Edit several contracts at once."""
+
+    pk = forms.ModelMultipleChoiceField(queryset=Contract.objects.all(), widget=forms.MultipleHiddenInput)
+    provider = DynamicModelChoiceField(queryset=ServiceProvider.objects.all(), required=False)
+    tenant = DynamicModelChoiceField(queryset=Tenant.objects.all(), required=False)
+    contract_type = forms.ChoiceField(
+        choices=add_blank_choice(ContractTypeChoices), required=False, widget=StaticSelect2()
+    )
+    start_date = forms.DateField(required=False, widget=DatePicker())
+    end_date = forms.DateField(required=False, widget=DatePicker())
+    billing_period = forms.ChoiceField(
+        choices=add_blank_choice(BillingPeriodChoices), required=False, widget=StaticSelect2()
+    )
+    currency = currency_field(required=False)
+    auto_renew = forms.NullBooleanField(required=False, widget=BulkEditNullBooleanSelect())
+    notice_period_days = forms.IntegerField(required=False, min_value=0)
+    renewal_term_months = forms.IntegerField(required=False, min_value=1)
+    cost_center = forms.CharField(max_length=CHARFIELD_MAX_LENGTH, required=False)
+    purchase_order = forms.CharField(max_length=CHARFIELD_MAX_LENGTH, required=False)
+    description = forms.CharField(max_length=CHARFIELD_MAX_LENGTH, required=False)
+    comments = CommentField(widget=SmallTextarea, label="Comments")
+
+    class Meta:
+        nullable_fields = [
+            "tenant", "notice_period_days", "cost_center", "purchase_order", "description", "comments",
+        ]  # fmt: skip
+
+
+class ContractFilterForm(NautobotFilterForm, StatusModelFilterFormMixin):
+    """Filter the contract list."""
+
+    model = Contract
+    field_order = [
+        "q", "provider", "status", "contract_type", "billing_period", "currency", "auto_renew",
+        "tenant_group", "tenant", "start_date", "end_date", "has_invoices", "has_assignments",
+    ]  # fmt: skip
+    q = forms.CharField(required=False, label="Search")
+    provider = DynamicModelMultipleChoiceField(
+        queryset=ServiceProvider.objects.all(), to_field_name="name", required=False
+    )
+    contract_type = forms.MultipleChoiceField(
+        choices=ContractTypeChoices, required=False, widget=StaticSelect2Multiple()
+    )
+    billing_period = forms.MultipleChoiceField(
+        choices=BillingPeriodChoices, required=False, widget=StaticSelect2Multiple()
+    )
+    currency = currency_filter_field()
+    auto_renew = forms.NullBooleanField(required=False, widget=StaticSelect2(choices=BOOLEAN_FILTER_CHOICES))
+    tenant_group = DynamicModelMultipleChoiceField(
+        queryset=TenantGroup.objects.all(), to_field_name="name", required=False
+    )
+    tenant = DynamicModelMultipleChoiceField(
+        queryset=Tenant.objects.all(),
+        to_field_name="name",
+        required=False,
+        query_params={"tenant_group": "$tenant_group"},
+    )
+    start_date = forms.DateField(required=False, widget=DatePicker())
+    end_date = forms.DateField(required=False, widget=DatePicker())
+    has_invoices = forms.NullBooleanField(required=False, widget=StaticSelect2(choices=BOOLEAN_FILTER_CHOICES))
+    has_assignments = forms.NullBooleanField(required=False, widget=StaticSelect2(choices=BOOLEAN_FILTER_CHOICES))
+    tags = TagFilterField(model)
+
+
+#
+# Invoices
+#
+
+
+class InvoiceForm(NautobotModelForm):
+    """Create or edit an invoice; the currency defaults to the contract's."""
+
+    contract = DynamicModelChoiceField(queryset=Contract.objects.all())
+    currency = currency_field(required=False, help_text="Leave blank to use the contract's currency")
+    comments = CommentField()
+
+    class Meta:
+        model = Invoice
+        fields = [
+            "contract", "invoice_number", "status", "invoice_date", "due_date", "period_start", "period_end",
+            "amount", "currency", "paid_date", "description", "comments", "tags",
+        ]  # fmt: skip
+        widgets = {
+            "invoice_date": DatePicker(),
+            "due_date": DatePicker(),
+            "period_start": DatePicker(),
+            "period_end": DatePicker(),
+            "paid_date": DatePicker(),
+        }
+
+
+class InvoiceBulkEditForm(TagsBulkEditFormMixin, StatusModelBulkEditFormMixin, NautobotBulkEditForm):
+    """Edit several invoices at once (typically to mark them paid)."""
+
+    pk = forms.ModelMultipleChoiceField(queryset=Invoice.objects.all(), widget=forms.MultipleHiddenInput)
+    invoice_date = forms.DateField(required=False, widget=DatePicker())
+    due_date = forms.DateField(required=False, widget=DatePicker())
+    paid_date = forms.DateField(required=False, widget=DatePicker())
+    description = forms.CharField(max_length=CHARFIELD_MAX_LENGTH, required=False)
+    comments = CommentField(widget=SmallTextarea, label="Comments")
+
+    class Meta:
+        nullable_fields = ["due_date", "paid_date", "description", "comments"]
+
+
+class InvoiceFilterForm(NautobotFilterForm, StatusModelFilterFormMixin):
+    """Filter the invoice list."""
+
+    model = Invoice
+    field_order = ["q", "provider", "contract", "status", "currency", "invoice_date", "due_date", "paid_date"]
+    q = forms.CharField(required=False, label="Search")
+    provider = DynamicModelMultipleChoiceField(
+        queryset=ServiceProvider.objects.all(), to_field_name="name", required=False
+    )
+    contract = DynamicModelMultipleChoiceField(
+        queryset=Contract.objects.all(), required=False, query_params={"provider": "$provider"}
+    )
+    currency = currency_filter_field()
+    invoice_date = forms.DateField(required=False, widget=DatePicker())
+    due_date = forms.DateField(required=False, widget=DatePicker())
+    paid_date = forms.DateField(required=False, widget=DatePicker())
+    tags = TagFilterField(model)
+
+
+#
+# Assignments
+#
+
+
+def assignable_models():
+    """The assignable model classes, in settings order."""
+    return [apps.get_model(label) for label in assignable_model_labels()]
+
+
+def object_field_name(model):
+    """The form field holding an assignment target of `model`: "device", "virtual_machine", "tenant_group"..."""
+    return model._meta.verbose_name.lower().replace(" ", "_")
+
+
+def _assigned_object_fields():
+    """One optional dynamic select per assignable model; the chosen object type says which one is read."""
+    return {
+        object_field_name(model): DynamicModelChoiceField(
+            queryset=model.objects.all(),
+            required=False,
+            label=model._meta.verbose_name.capitalize(),
+        )
+        for model in assignable_models()
+    }
+
+
+class AssignableTypeField(forms.ModelChoiceField):
+    """A select of the content types contracts may be assigned to, labelled by model name."""
+
+    def label_from_instance(self, obj):
+        """Label by model name ("Virtual machine"), not "Virtualization | virtual machine"."""
+        model = obj.model_class()
+        return model._meta.verbose_name.capitalize() if model else str(obj)
+
+
+class ContractAssignmentForm(NautobotModelForm):
+    """Assign a contract: choose the object type, then the object with that type's dynamic select."""
+
+    contract = DynamicModelChoiceField(queryset=Contract.objects.all())
+    assigned_object_type = AssignableTypeField(
+        queryset=ContentType.objects.filter(assignable_content_types_q()).order_by("app_label", "model"),
+        label="Object type",
+        widget=StaticSelect2(),
+    )
+    # device, rack, location, circuit, virtual_machine, cluster, tenant, tenant_group (from the app's settings)
+    locals().update(_assigned_object_fields())
+    comments = CommentField()
+
+    class Meta:
+        model = ContractAssignment
+        fields = [
+            "contract", "assigned_object_type", "assigned_object_id", "coverage_start", "coverage_end",
+            "comments", "tags",
+        ]  # fmt: skip
+        widgets = {
+            "assigned_object_id": forms.HiddenInput(),
+            "coverage_start": DatePicker(),
+            "coverage_end": DatePicker(),
+        }
+
+    def __init__(self, *args, **kwargs):
+        """Show the current target in its type's select; accept ?device=<pk> (etc.) to preselect the type too."""
+        super().__init__(*args, **kwargs)
+        self.fields["assigned_object_id"].required = False
+        self.object_fields = {
+            ContentType.objects.get_for_model(model).pk: object_field_name(model) for model in assignable_models()
+        }
+        self.order_fields(["contract", "assigned_object_type", *self.object_fields.values()])
+        # Lets the form template show only the select matching the chosen type.
+        self.fields["assigned_object_type"].widget.attrs["data-object-fields"] = ",".join(
+            f"{pk}:{name}" for pk, name in self.object_fields.items()
+        )
+        instance = self.instance
+        if instance.present_in_database and instance.assigned_object_type_id in self.object_fields:
+            self.initial[self.object_fields[instance.assigned_object_type_id]] = instance.assigned_object_id
+        elif not self.initial.get("assigned_object_type"):
+            for type_pk, name in self.object_fields.items():
+                if self.initial.get(name):
+                    self.initial["assigned_object_type"] = type_pk
+                    break
+
+    def clean(self):
+        """Read the object from the select matching the chosen type and store it as the generic relation."""
+        super().clean()
+        cleaned_data = self.cleaned_data
+        object_type = cleaned_data.get("assigned_object_type")
+        if object_type is None:
+            return cleaned_data
+        field_name = self.object_fields.get(object_type.pk)
+        target = cleaned_data.get(field_name) if field_name else None
+        if target is None:
+            self.add_error(field_name, f"Select the {object_type.model_class()._meta.verbose_name} to assign.")
+            return cleaned_data
+        cleaned_data["assigned_object_id"] = target.pk
+        return cleaned_data
+
+
+class ContractAssignmentBulkEditForm(TagsBulkEditFormMixin, NautobotBulkEditForm):
+    """Edit several assignments at once."""
+
+    pk = forms.ModelMultipleChoiceField(queryset=ContractAssignment.objects.all(), widget=forms.MultipleHiddenInput)
+    contract = DynamicModelChoiceField(queryset=Contract.objects.all(), required=False)
+    coverage_start = forms.DateField(required=False, widget=DatePicker())
+    coverage_end = forms.DateField(required=False, widget=DatePicker())
+    comments = CommentField(widget=SmallTextarea, label="Comments")
+
+    class Meta:
+        nullable_fields = ["coverage_start", "coverage_end", "comments"]
+
+
+class ContractAssignmentFilterForm(NautobotFilterForm):
+    """Filter the assignment list."""
+
+    model = ContractAssignment
+    field_order = ["q", "provider", "contract", "assigned_object_type"]
+    q = forms.CharField(required=False, label="Search")
+    provider = DynamicModelMultipleChoiceField(
+        queryset=ServiceProvider.objects.all(), to_field_name="name", required=False
+    )
+    contract = DynamicModelMultipleChoiceField(
+        queryset=Contract.objects.all(), required=False, query_params={"provider": "$provider"}
+    )
+    assigned_object_type = forms.ChoiceField(required=False, label="Object type", widget=StaticSelect2())
+    coverage_start = forms.DateField(required=False, widget=DatePicker())
+    coverage_end = forms.DateField(required=False, widget=DatePicker())
+    tags = TagFilterField(model)
+
+    def __init__(self, *args, **kwargs):
+        """Offer the assignable types as "app_label.model" values, which the filter set's ContentTypeFilter takes."""
+        super().__init__(*args, **kwargs)
+        self.fields["assigned_object_type"].choices = add_blank_choice(
+            [(model._meta.label_lower, model._meta.verbose_name.capitalize()) for model in assignable_models()]
+        )
+
+
+#
+# Attachments
+#
+
+
+class AttachmentFormMixin:
+    """The file is chosen on upload only: a stored file is never replaced in place (nor linked by its URL)."""
+
+    def __init__(self, *args, **kwargs):
+        """Drop the file field when editing an existing attachment."""
+        super().__init__(*args, **kwargs)
+        if self.instance.present_in_database:
+            del self.fields["file"]
+        else:
+            self.fields["file"].widget = forms.FileInput()
+
+
+class ContractAttachmentForm(AttachmentFormMixin, NautobotModelForm):
+    """Upload a file against a contract, or edit an attachment's name and description."""
+
+    contract = DynamicModelChoiceField(queryset=Contract.objects.all())
+
+    class Meta:
+        model = ContractAttachment
+        fields = ["contract", "file", "name", "description", "tags"]
+
+
+class ContractAttachmentBulkEditForm(TagsBulkEditFormMixin, NautobotBulkEditForm):
+    """Edit several contract attachments at once."""
+
+    pk = forms.ModelMultipleChoiceField(queryset=ContractAttachment.objects.all(), widget=forms.MultipleHiddenInput)
+    description = forms.CharField(max_length=CHARFIELD_MAX_LENGTH, required=False)
+
+    class Meta:
+        nullable_fields = ["description"]
+
+
+class ContractAttachmentFilterForm(NautobotFilterForm):
+    """Filter the contract attachment list."""
+
+    model = ContractAttachment
+    field_order = ["q", "contract"]
+    q = forms.CharField(required=False, label="Search")
+    contract = DynamicModelMultipleChoiceField(queryset=Contract.objects.all(), required=False)
+    tags = TagFilterField(model)
+
+
+class InvoiceAttachmentForm(AttachmentFormMixin, NautobotModelForm):
+    """Upload a file against an invoice, or edit an attachment's name and description."""
+
+    invoice = DynamicModelChoiceField(queryset=Invoice.objects.all())
+
+    class Meta:
+        model = InvoiceAttachment
+        fields = ["invoice", "file", "name", "description", "tags"]
+
+
+class InvoiceAttachmentBulkEditForm(TagsBulkEditFormMixin, NautobotBulkEditForm):
+    """Edit several invoice attachments at once."""
+
+    pk = forms.ModelMultipleChoiceField(queryset=InvoiceAttachment.objects.all(), widget=forms.MultipleHiddenInput)
+    description = forms.CharField(max_length=CHARFIELD_MAX_LENGTH, required=False)
+
+    class Meta:
+        nullable_fields = ["description"]
+
+
+class InvoiceAttachmentFilterForm(NautobotFilterForm):
+    """Filter the invoice attachment list."""
+
+    model = InvoiceAttachment
+    field_order = ["q", "invoice"]
+    q = forms.CharField(required=False, label="Search")
+    invoice = DynamicModelMultipleChoiceField(queryset=Invoice.objects.all(), required=False)
+    tags = TagFilterField(model)
+
+
+#
+# Exchange rates
+#
+
+
+class ExchangeRateForm(NautobotModelForm):
+    """Create or edit an exchange rate into the reporting currency."""
+
+    currency = currency_field(help_text="The currency this rate converts from")
+
+    class Meta:
+        model = ExchangeRate
+        fields = ["currency", "rate", "effective_date", "description", "tags"]
+        widgets = {"effective_date": DatePicker()}
+
+
+class ExchangeRateBulkEditForm(TagsBulkEditFormMixin, NautobotBulkEditForm):
+    """Edit several exchange rates at once."""
+
+    pk = forms.ModelMultipleChoiceField(queryset=ExchangeRate.objects.all(), widget=forms.MultipleHiddenInput)
+    description = forms.CharField(max_length=255, required=False)
+
+    class Meta:
+        nullable_fields = ["description"]
+
+
+class ExchangeRateFilterForm(NautobotFilterForm):
+    """Filter the exchange rate list."""
+
+    model = ExchangeRate
+    field_order = ["q", "currency", "effective_date"]
+    q = forms.CharField(required=False, label="Search")
+    currency = currency_filter_field()
+    effective_date = forms.DateField(required=False, widget=DatePicker())
+    tags = TagFilterField(model)
+
+
+#
+# Cost snapshots (read-only: filter form only)
+#
+
+
+class CostSnapshotFilterForm(NautobotFilterForm):
+    """Filter the cost snapshot list."""
+
+    model = CostSnapshot
+    field_order = ["q", "currency", "snapshot_date"]
+    q = forms.CharField(required=False, label="Search")
+    currency = currency_filter_field()
+    snapshot_date = forms.DateField(required=False, widget=DatePicker())

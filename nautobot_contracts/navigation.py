@@ -1,0 +1,61 @@
+"""The "Contracts" navigation tab."""
+
+from nautobot.apps.ui import NavMenuAddButton, NavMenuGroup, NavMenuImportButton, NavMenuItem, NavMenuTab
+
+APP = "nautobot_contracts"
+
+
+def _item(model_name, name, weight, add=True):
+    """A menu item for one model's list, with add/import buttons shown to users who may add."""
+    buttons = ()
+    if add:
+        permissions = [f"{APP}.add_{model_name}"]
+        buttons = (
+            NavMenuAddButton(link=f"plugins:{APP}:{model_name}_add", permissions=permissions),
+            NavMenuImportButton(link=f"plugins:{APP}:{model_name}_import", permissions=permissions),
+        )
+    return NavMenuItem(
+        link=f"plugins:{APP}:{model_name}_list",
+        name=name,
+        weight=weight,
+        permissions=[f"{APP}.view_{model_name}"],
+        buttons=buttons,
+    )
+
+
+menu_items = (
+    NavMenuTab(
+        name="Contracts",
+        icon="credit-card",
+        weight=425,
+        groups=(
+            NavMenuGroup(
+                name="Contracts",
+                weight=100,
+                items=(
+                    _item("serviceprovider", "Service providers", 100),
+                    _item("contract", "Contracts", 200),
+                    _item("invoice", "Invoices", 300),
+                    _item("contractassignment", "Assignments", 400),
+                ),
+            ),
+            NavMenuGroup(
+                name="Attachments",
+                weight=200,
+                items=(
+                    _item("contractattachment", "Contract attachments", 100),
+                    _item("invoiceattachment", "Invoice attachments", 200),
+                ),
+            ),
+            NavMenuGroup(
+                name="Costs",
+                weight=300,
+                items=(
+                    _item("exchangerate", "Exchange rates", 100),
+                    # Written only by the snapshot Job: no add or import.
+                    _item("costsnapshot", "Cost snapshots", 200, add=False),
+                ),
+            ),
+        ),
+    ),
+)

@@ -1,0 +1,235 @@
+"""Tables for the list views and the related-object panels."""
+
+from django.template.defaultfilters import filesizeformat
+from django.urls import reverse
+from django.utils.html import format_html
+import django_tables2 as tables
+from nautobot.apps.tables import (
+    BaseTable,
+    BooleanColumn,
+    ButtonsColumn,
+    LinkedCountColumn,
+    StatusTableMixin,
+    TagColumn,
+    ToggleColumn,
+)
+
+from nautobot_contracts.models import (
+    Contract,
+    ContractAssignment,
+    ContractAttachment,
+    CostSnapshot,
+    ExchangeRate,
+    Invoice,
+    InvoiceAttachment,
+    ServiceProvider,
+)
+from nautobot_contracts.services import terms
+
+
+class ServiceProviderTable(BaseTable):
+    """Service providers."""
+
+    pk = ToggleColumn()
+    name = tables.Column(linkify=True)
+    circuit_provider = tables.Column(linkify=True)
+    portal_url = tables.URLColumn(verbose_name="Portal URL")
+    contract_count = LinkedCountColumn(
+        viewname="plugins:nautobot_contracts:contract_list",
+        url_params={"provider": "pk"},
+        verbose_name="Contracts",
+    )
+    tags = TagColumn(url_name="plugins:nautobot_contracts:serviceprovider_list")
+    actions = ButtonsColumn(ServiceProvider)
+
+    class Meta(BaseTable.Meta):
+        model = ServiceProvider
+        fields = (
+            "pk", "name", "account_number", "portal_url", "support_email", "support_phone", "circuit_provider",
+            "contract_count", "description", "tags", "actions",
+        )  # fmt: skip
+        default_columns = ("pk", "name", "account_number", "support_email", "contract_count", "actions")
+
+
+class ContractTable(StatusTableMixin, BaseTable):
+    """Contracts, with their monthly cost as the service layer computes it."""
+
+    pk = ToggleColumn()
+    name = tables.Column(linkify=True)
+    provider = tables.Column(linkify=True)
+    tenant = tables.Column(linkify=True)
+    auto_renew = BooleanColumn()
+    monthly_cost = tables.Column(empty_values=(), orderable=False, verbose_name="Monthly cost")
+    invoice_count = LinkedCountColumn(
+        viewname="plugins:nautobot_contracts:invoice_list",
+        url_params={"contract": "pk"},
+        verbose_name="Invoices",
+    )
+    assignment_count = LinkedCountColumn(
+        viewname="plugins:nautobot_contracts:contractassignment_list",
+        url_params={"contract": "pk"},
+        verbose_name="Assignments",
+    )
+    tags = TagColumn(url_name="plugins:nautobot_contracts:contract_list")
+    actions = ButtonsColumn(Contract)
+
+    class Meta(BaseTable.Meta):
+        model = Contract
+        fields = (
+            "pk", "name", "contract_number", "provider", "status", "contract_type", "tenant", "start_date",
+            "end_date", "auto_renew", "notice_period_days", "renewal_term_months", "recurring_cost",
+            "billing_period", "one_time_cost", "currency", "monthly_cost", "cost_center", "purchase_order",
+            "invoice_count", "assignment_count", "description", "tags", "actions",
+        )  # fmt: skip
+        default_columns = (
+            "pk", "name", "provider", "status", "contract_type", "end_date", "auto_renew", "monthly_cost",
+            "currency", "actions",
+        )  # fmt: skip
+
+    def render_monthly_cost(self, record):
+        """recurring_cost per month, rounded for display by the service layer."""
+        return terms.money_str(terms.monthly_cost(record))
+
+
+class InvoiceTable(StatusTableMixin, BaseTable):
+    """Invoices."""
+
+    pk = ToggleColumn()
+    invoice_number = tables.Column(linkify=True)
+    contract = tables.Column(linkify=True)
+    provider = tables.Column(accessor="contract__provider", linkify=True, verbose_name="Provider")
+    tags = TagColumn(url_name="plugins:nautobot_contracts:invoice_list")
+    actions = ButtonsColumn(Invoice)
+
+    class Meta(BaseTable.Meta):
+        model = Invoice
+        fields = (
+            "pk", "invoice_number", "contract", "provider", "status", "invoice_date", "due_date", "period_start",
+            "period_end", "amount", "currency", "paid_date", "description", "tags", "actions",
+        )  # fmt: skip
+        default_columns = (
+            "pk", "invoice_number", "contract", "status", "invoice_date", "due_date", "amount", "currency",
+            "paid_date", "actions",
+        )  # fmt: skip
+
+
+class ContractAssignmentTable(BaseTable):
+    """Assignments of contracts to Nautobot objects."""
+
+    pk = ToggleColumn()
+    contract = tables.Column(linkify=True)
+    provider = tables.Column(accessor="contract__provider", linkify=True, verbose_name="Provider")
+    assigned_object_type = tables.Column(verbose_name="Object type")
+    assigned_object = tables.Column(linkify=True, orderable=False, verbose_name="Object")
+    tags = TagColumn(url_name="plugins:nautobot_contracts:contractassignment_list")
+    actions = ButtonsColumn(ContractAssignment)
+
+    class Meta(BaseTable.Meta):
+        model = ContractAssignment
+        fields = (
+            "pk", "contract", "provider", "assigned_object_type", "assigned_object",
+            "coverage_start", "coverage_end", "comments", "tags", "actions",
+        )  # fmt: skip
+        default_columns = (
+            "pk", "contract", "assigned_object_type", "assigned_object", "coverage_start",
+            "coverage_end", "actions",
+        )  # fmt: skip
+
+    def render_assigned_object_type(self, value):
+        """The model's name, e.g. "Device", rather than "dcim | device"."""
+        model = value.model_class()
+        return model._meta.verbose_name.capitalize() if model else str(value)
+
+
+class DownloadColumn(tables.Column):
+    """A link to the permission-checked download view; never the storage URL."""
+
+    def __init__(self, url_name, **kwargs):
+        """`url_name` is the download route, taking the attachment's pk."""
+        self.url_name = url_name
+        kwargs.setdefault("verbose_name", "File")
+        kwargs.setdefault("orderable", False)
+        super().__init__(accessor="file", **kwargs)
+
+    def render(self, value, record):
+        """The stored file name, linked to the download view."""
+        return format_html(
+            '<a href="{}"><span class="mdi mdi-download" aria-hidden="true"></span> {}</a>',
+            reverse(self.url_name, kwargs={"pk": record.pk}),
+            record.filename,
+        )
+
+
+class AttachmentTableMixin(BaseTable):
+    """Columns shared by contract and invoice attachments."""
+
+    pk = ToggleColumn()
+    name = tables.Column(linkify=True)
+    size = tables.Column(verbose_name="Size")
+    sha256 = tables.Column(verbose_name="SHA-256")
+
+    def render_size(self, value):
+        """Human-readable size."""
+        return filesizeformat(value)
+
+
+class ContractAttachmentTable(AttachmentTableMixin):
+    """Files stored against contracts."""
+
+    contract = tables.Column(linkify=True)
+    file = DownloadColumn("plugins:nautobot_contracts:contractattachment_download")
+    tags = TagColumn(url_name="plugins:nautobot_contracts:contractattachment_list")
+    actions = ButtonsColumn(ContractAttachment)
+
+    class Meta(BaseTable.Meta):
+        model = ContractAttachment
+        fields = (
+            "pk", "name", "contract", "file", "size", "mime_type", "sha256", "description", "created", "tags",
+            "actions",
+        )  # fmt: skip
+        default_columns = ("pk", "name", "contract", "file", "size", "description", "actions")
+
+
+class InvoiceAttachmentTable(AttachmentTableMixin):
+    """Files stored against invoices."""
+
+    invoice = tables.Column(linkify=True)
+    file = DownloadColumn("plugins:nautobot_contracts:invoiceattachment_download")
+    tags = TagColumn(url_name="plugins:nautobot_contracts:invoiceattachment_list")
+    actions = ButtonsColumn(InvoiceAttachment)
+
+    class Meta(BaseTable.Meta):
+        model = InvoiceAttachment
+        fields = (
+            "pk", "name", "invoice", "file", "size", "mime_type", "sha256", "description", "created", "tags",
+            "actions",
+        )  # fmt: skip
+        default_columns = ("pk", "name", "invoice", "file", "size", "description", "actions")
+
+
+class ExchangeRateTable(BaseTable):
+    """Exchange rates into the reporting currency."""
+
+    pk = ToggleColumn()
+    currency = tables.Column(linkify=True)
+    tags = TagColumn(url_name="plugins:nautobot_contracts:exchangerate_list")
+    actions = ButtonsColumn(ExchangeRate)
+
+    class Meta(BaseTable.Meta):
+        model = ExchangeRate
+        fields = ("pk", "currency", "rate", "effective_date", "description", "tags", "actions")
+        default_columns = ("pk", "currency", "rate", "effective_date", "description", "actions")
+
+
+class CostSnapshotTable(BaseTable):
+    """Cost history: read-only, so no selection or edit/delete buttons."""
+
+    snapshot_date = tables.Column(linkify=True)
+
+    class Meta(BaseTable.Meta):
+        model = CostSnapshot
+        fields = (
+            "snapshot_date", "currency", "monthly_burn", "renewal_90d", "active_contract_count",
+            "coverage_gap_count", "captured_at",
+        )  # fmt: skip
+        default_columns = fields

@@ -1,0 +1,307 @@
+"""Detail-page layouts (UI Component Framework): panels and buttons for each model's detail view."""
+
+from urllib.parse import urlencode
+
+from django.template.defaultfilters import filesizeformat
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from nautobot.apps.templatetags import hyperlinked_email, hyperlinked_phone_number, placeholder
+from nautobot.apps.ui import (
+    Button,
+    ButtonColorChoices,
+    KeyValueTablePanel,
+    ObjectDetailContent,
+    ObjectFieldsPanel,
+    ObjectsTablePanel,
+    SectionChoices,
+)
+from nautobot.apps.views import get_obj_from_context
+
+from nautobot_contracts import tables
+from nautobot_contracts.services import terms
+
+TIER_BADGES = {
+    terms.TIER_MISSED: ("bg-danger", "Missed: notice deadline passed"),
+    terms.TIER_URGENT: ("bg-danger", "Urgent"),
+    terms.TIER_SOON: ("bg-warning text-dark", "Soon"),
+    terms.TIER_UPCOMING: ("bg-info text-dark", "Upcoming"),
+}
+
+
+class AddChildButton(Button):
+    """A button opening another model's add form with this object prefilled as its parent (`?<parent_field>=<pk>`)."""
+
+    parent_field = None
+
+    def get_link(self, context):
+        """The add form's URL, prefilled with this object and returning here afterwards."""
+        obj = get_obj_from_context(context, self.context_object_key)
+        query = urlencode({self.parent_field: obj.pk, "return_url": obj.get_absolute_url()})
+        return f"{reverse(self.link_name)}?{query}"
+
+
+def download_link(url_name):
+    """A value transform rendering an attachment's file as a link to its permission-checked download view."""
+
+    def render(field_file):
+        if not field_file:
+            return placeholder(None)
+        return format_html(
+            '<a href="{}"><span class="mdi mdi-download" aria-hidden="true"></span> {}</a>',
+            reverse(url_name, kwargs={"pk": field_file.instance.pk}),
+            field_file.instance.filename,
+        )
+
+    return render
+
+
+def content_type_name(content_type):
+    """The model name of a content type, e.g. Device for dcim.device."""
+    model = content_type.model_class() if content_type else None
+    return model._meta.verbose_name.capitalize() if model else placeholder(content_type)
+
+
+class ContractTermsPanel(KeyValueTablePanel):
+    """Money and renewal figures of a contract as of today, all computed by `services.terms`."""
+
+    LABELS = {
+        "recurring_cost": "Recurring cost",
+        "one_time_cost": "One-time cost",
+        "monthly_cost": "Monthly cost",
+        "active": "Active today",
+        "current_term_end": "Current term end",
+        "notice_deadline": "Notice deadline",
+        "renewal_tier": "Renewal tier",
+    }
+
+    def get_data(self, context):
+        """The figures, computed once per render from the contract in the context."""
+        contract = get_obj_from_context(context)
+        today = timezone.localdate()
+        currency = contract.currency
+        active = terms.is_active_on(contract, today)
+        data = {
+            "recurring_cost": f"{terms.money_str(contract.recurring_cost)} {currency} "
+            f"({contract.get_billing_period_display().lower()})",
+            "one_time_cost": f"{terms.money_str(contract.one_time_cost)} {currency}",
+            "monthly_cost": f"{terms.money_str(terms.monthly_cost(contract))} {currency}",
+            "active": active,
+            "current_term_end": None,
+            "notice_deadline": None,
+            "renewal_tier": None,
+        }
+        # Term end, deadline and tier are defined for contracts in force only (DOMAIN.md, Renewals).
+        if active:
+            deadline = terms.notice_deadline(contract, today)
+            days_left = (deadline - today).days
+            when = f"in {days_left} days" if days_left >= 0 else f"{-days_left} days ago"
+            data["current_term_end"] = terms.current_term_end(contract, today)
+            data["notice_deadline"] = f"{deadline.isoformat()} ({when})"
+            tier = terms.renewal_tier(contract, today)
+            if tier:
+                css, label = TIER_BADGES[tier]
+                data["renewal_tier"] = format_html('<span class="badge {}">{}</span>', css, label)
+        return data
+
+    def render_key(self, key, value, context):
+        """Human labels for the computed keys."""
+        return self.LABELS.get(key, super().render_key(key, value, context))
+
+
+#
+# Layouts, one per model
+#
+
+service_provider_content = ObjectDetailContent(
+    panels=(
+        ObjectFieldsPanel(
+            section=SectionChoices.LEFT_HALF,
+            weight=100,
+            fields="__all__",
+            value_transforms={
+                "support_email": [hyperlinked_email],
+                "support_phone": [hyperlinked_phone_number],
+            },
+        ),
+        ObjectsTablePanel(
+            section=SectionChoices.FULL_WIDTH,
+            weight=200,
+            table_class=tables.ContractTable,
+            table_filter="provider",
+            select_related_fields=["status", "tenant"],
+            exclude_columns=["provider"],
+        ),
+    ),
+)
+
+contract_content = ObjectDetailContent(
+    panels=(
+        ObjectFieldsPanel(
+            label="Contract",
+            section=SectionChoices.LEFT_HALF,
+            weight=100,
+            fields=[
+                "name",
+                "contract_number",
+                "provider",
+                "status",
+                "contract_type",
+                "tenant",
+                "start_date",
+                "end_date",
+                "auto_renew",
+                "notice_period_days",
+                "renewal_term_months",
+                "cost_center",
+                "purchase_order",
+                "description",
+            ],  # fmt: skip
+        ),
+        ContractTermsPanel(label="Costs and renewal", section=SectionChoices.RIGHT_HALF, weight=100),
+        ObjectsTablePanel(
+            section=SectionChoices.FULL_WIDTH,
+            weight=200,
+            table_class=tables.InvoiceTable,
+            table_filter="contract",
+            select_related_fields=["status"],
+            exclude_columns=["contract", "provider"],
+        ),
+        ObjectsTablePanel(
+            section=SectionChoices.FULL_WIDTH,
+            weight=300,
+            table_class=tables.ContractAssignmentTable,
+            table_filter="contract",
+            table_title="Assignments",
+            select_related_fields=["assigned_object_type"],
+            prefetch_related_fields=["assigned_object"],
+            exclude_columns=["contract", "provider"],
+        ),
+        ObjectsTablePanel(
+            section=SectionChoices.FULL_WIDTH,
+            weight=400,
+            table_class=tables.ContractAttachmentTable,
+            table_filter="contract",
+            table_title="Attachments",
+            exclude_columns=["contract"],
+        ),
+    ),
+    extra_buttons=(
+        AddChildButton(
+            weight=100,
+            label="Assign",
+            icon="mdi-link-plus",
+            color=ButtonColorChoices.BLUE,
+            link_name="plugins:nautobot_contracts:contractassignment_add",
+            parent_field="contract",
+            required_permissions=["nautobot_contracts.add_contractassignment"],
+        ),
+        AddChildButton(
+            weight=200,
+            label="Add attachment",
+            icon="mdi-paperclip",
+            color=ButtonColorChoices.BLUE,
+            link_name="plugins:nautobot_contracts:contractattachment_add",
+            parent_field="contract",
+            required_permissions=["nautobot_contracts.add_contractattachment"],
+        ),
+    ),
+)
+
+invoice_content = ObjectDetailContent(
+    panels=(
+        ObjectFieldsPanel(
+            section=SectionChoices.LEFT_HALF,
+            weight=100,
+            fields=[
+                "invoice_number",
+                "contract",
+                "contract__provider",
+                "status",
+                "invoice_date",
+                "due_date",
+                "period_start",
+                "period_end",
+                "amount",
+                "currency",
+                "paid_date",
+                "description",
+            ],  # fmt: skip
+            key_transforms={"contract__provider": "Provider"},
+        ),
+        ObjectsTablePanel(
+            section=SectionChoices.FULL_WIDTH,
+            weight=200,
+            table_class=tables.InvoiceAttachmentTable,
+            table_filter="invoice",
+            table_title="Attachments",
+            exclude_columns=["invoice"],
+        ),
+    ),
+    extra_buttons=(
+        AddChildButton(
+            weight=100,
+            label="Add attachment",
+            icon="mdi-paperclip",
+            color=ButtonColorChoices.BLUE,
+            link_name="plugins:nautobot_contracts:invoiceattachment_add",
+            parent_field="invoice",
+            required_permissions=["nautobot_contracts.add_invoiceattachment"],
+        ),
+    ),
+)
+
+contract_assignment_content = ObjectDetailContent(
+    panels=(
+        ObjectFieldsPanel(
+            label="Assignment",
+            section=SectionChoices.LEFT_HALF,
+            weight=100,
+            fields=[
+                "contract",
+                "contract__provider",
+                "assigned_object_type",
+                "assigned_object",
+                "coverage_start",
+                "coverage_end",
+            ],  # fmt: skip
+            key_transforms={
+                "contract__provider": "Provider",
+                "assigned_object_type": "Object type",
+                "assigned_object": "Object",
+            },
+            value_transforms={"assigned_object_type": [content_type_name]},
+        ),
+    ),
+)
+
+
+def attachment_content(parent_field, download_url_name):
+    """The same layout for contract and invoice attachments."""
+    return ObjectDetailContent(
+        panels=(
+            ObjectFieldsPanel(
+                label="Attachment",
+                section=SectionChoices.LEFT_HALF,
+                weight=100,
+                fields=[parent_field, "name", "file", "size", "mime_type", "sha256", "description"],
+                key_transforms={"file": "File", "mime_type": "Content type"},
+                value_transforms={
+                    "file": [download_link(download_url_name)],
+                    "size": [filesizeformat],
+                },
+            ),
+        ),
+    )
+
+
+contract_attachment_content = attachment_content("contract", "plugins:nautobot_contracts:contractattachment_download")
+invoice_attachment_content = attachment_content("invoice", "plugins:nautobot_contracts:invoiceattachment_download")
+
+exchange_rate_content = ObjectDetailContent(
+    panels=(ObjectFieldsPanel(section=SectionChoices.LEFT_HALF, weight=100, fields="__all__"),),
+)
+
+cost_snapshot_content = ObjectDetailContent(
+    panels=(ObjectFieldsPanel(section=SectionChoices.LEFT_HALF, weight=100, fields="__all__"),),
+)
