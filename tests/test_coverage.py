@@ -4,7 +4,9 @@ import datetime
 
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from nautobot.apps.testing import TestCase
+from django.urls import reverse
+from django.utils import timezone
+from nautobot.apps.testing import APITestCase, TestCase
 from nautobot.dcim.models import Device
 
 from nautobot_contracts.models import Contract
@@ -317,3 +319,98 @@ class CoverageForTest(TestCase):
             self.assertEqual(len(entries), 10)
             for entry in entries:
                 str(entry.contract.provider), str(entry.contract.status)
+
+
+class DevicesFilterTest(APITestCase):
+    """?nautobot_contracts_has_contract_coverage= on Nautobot's Devices list, UI and REST (coverage today)."""
+
+    FILTER = "nautobot_contracts_has_contract_coverage"
+
+    @classmethod
+    def setUpTestData(cls):
+        today = timezone.localdate()
+        site = factories.make_location("Filter site")
+        rack = factories.make_rack("Filter rack", location=site)
+        cls.covered = factories.make_device("covered-dev", rack=rack)
+        cls.bare = factories.make_device("bare-dev", location=site)
+        contract = factories.ContractFactory(
+            start_date=today - datetime.timedelta(days=10), end_date=today + datetime.timedelta(days=10)
+        )
+        factories.ContractAssignmentFactory(contract=contract, assigned_object=rack)
+        # Covered only until yesterday: "today" must be what counts.
+        lapsed = factories.ContractFactory(
+            start_date=today - datetime.timedelta(days=10), end_date=today - datetime.timedelta(days=1)
+        )
+        factories.ContractAssignmentFactory(contract=lapsed, assigned_object=cls.bare)
+
+    def setUp(self):
+        super().setUp()
+        self.add_permissions("dcim.view_device", "nautobot_contracts.view_contract")
+        self.add_permissions("nautobot_contracts.view_contractassignment")
+
+    def api_names(self, value):
+        url = f"{reverse('dcim-api:device-list')}?{self.FILTER}={value}&limit=100"
+        response = self.client.get(url, **self.header)
+        self.assertHttpStatus(response, 200)
+        return sorted(device["name"] for device in response.data["results"])
+
+    def test_rest(self):
+        self.assertEqual(self.api_names("true"), ["covered-dev"])
+        self.assertEqual(self.api_names("false"), ["bare-dev"])
+        self.assertEqual(self.api_names(""), ["bare-dev", "covered-dev"])
+
+    def test_rest_restricted_to_viewable_contracts(self):
+        self.remove_permissions("nautobot_contracts.view_contract")
+        self.add_permissions("nautobot_contracts.view_contract", constraints={"name": "nothing"})
+        self.assertEqual(self.api_names("true"), [])
+        self.assertEqual(self.api_names("false"), ["bare-dev", "covered-dev"])
+
+    def test_query_count_independent_of_device_count(self):
+        url = f"{reverse('dcim-api:device-list')}?{self.FILTER}=false&limit=100&depth=0"
+        self.client.get(url, **self.header)
+        with CaptureQueriesContext(connection) as before:
+            self.client.get(url, **self.header)
+        for index in range(15):
+            factories.make_device(f"more-{index}", location=self.bare.location)
+        with CaptureQueriesContext(connection) as after:
+            response = self.client.get(url, **self.header)
+        self.assertEqual(response.data["count"], 16)
+        self.assertEqual(len(before), len(after))
+
+
+class DevicesFilterUITest(TestCase):
+    """The same filter on the Devices list page, and its field in the Devices filter form."""
+
+    FILTER = DevicesFilterTest.FILTER
+
+    @classmethod
+    def setUpTestData(cls):
+        DevicesFilterTest.setUpTestData.__func__(cls)
+
+    def setUp(self):
+        super().setUp()
+        self.add_permissions("dcim.view_device", "nautobot_contracts.view_contract")
+        self.add_permissions("nautobot_contracts.view_contractassignment")
+
+    def test_ui_list_and_form(self):
+        # The list's table is served to HTMX requests; the full page carries the filter form.
+        response = self.client.get(f"{reverse('dcim:device_list')}?{self.FILTER}=False")
+        self.assertHttpStatus(response, 200)
+        self.assertIn(f'name="{self.FILTER}"', response.content.decode())
+        response = self.client.get(f"{reverse('dcim:device_list')}?{self.FILTER}=False", HTTP_HX_REQUEST="true")
+        self.assertHttpStatus(response, 200)
+        content = response.content.decode()
+        self.assertIn(self.bare.get_absolute_url(), content)
+        self.assertNotIn(self.covered.get_absolute_url(), content)
+        response = self.client.get(f"{reverse('dcim:device_list')}?{self.FILTER}=True", HTTP_HX_REQUEST="true")
+        content = response.content.decode()
+        self.assertIn(self.covered.get_absolute_url(), content)
+        self.assertNotIn(self.bare.get_absolute_url(), content)
+
+    def test_ui_restricted_to_viewable_contracts(self):
+        self.remove_permissions("nautobot_contracts.view_contract")
+        self.add_permissions("nautobot_contracts.view_contract", constraints={"name": "nothing"})
+        response = self.client.get(f"{reverse('dcim:device_list')}?{self.FILTER}=False", HTTP_HX_REQUEST="true")
+        content = response.content.decode()
+        self.assertIn(self.bare.get_absolute_url(), content)
+        self.assertIn(self.covered.get_absolute_url(), content)

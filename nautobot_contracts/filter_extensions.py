@@ -1,0 +1,60 @@
+"""Filters the app adds to Nautobot's own lists: Devices with or without contract coverage today."""
+
+from django import forms
+from django.utils import timezone
+import django_filters
+from nautobot.apps.constants import BOOLEAN_WITH_BLANK_CHOICES
+from nautobot.apps.filters import FilterExtension
+from nautobot.apps.forms import StaticSelect2
+from nautobot.extras.signals import change_context_state
+
+from nautobot_contracts.services import coverage
+
+# Nautobot requires filters added by an app to start with the app's name.
+HAS_COVERAGE = "nautobot_contracts_has_contract_coverage"
+
+
+class ContractCoverageFilter(django_filters.BooleanFilter):
+    """true: devices covered today; false: devices without coverage today (services.coverage decides)."""
+
+    def filter(self, qs, value):
+        """Narrow `qs` with the set-based coverage scan, counting only contracts the requesting user may view."""
+        if value is None:
+            return qs
+        scan = coverage.covered_devices if value else coverage.uncovered_devices
+        return scan(timezone.localdate(), user=requesting_user(self.parent), queryset=qs)
+
+
+def requesting_user(filterset):
+    """The user whose request is being filtered, or None for an internal call.
+
+    REST passes the request to the filter set; Nautobot's UI list views do not, so fall back on the change context
+    Nautobot's middleware (and Job runner) set for the request being served (nautobot.extras.signals; not in
+    nautobot.apps).
+    """
+    request = getattr(filterset, "request", None)
+    if request is not None and getattr(request, "user", None) is not None:
+        return request.user
+    change_context = change_context_state.get()
+    if change_context is None:
+        return None
+    if change_context.request is not None:
+        return change_context.request.user
+    return change_context.user
+
+
+class DeviceFilterExtension(FilterExtension):
+    """Adds "has contract coverage" to the Devices filter set (UI, REST, GraphQL) and filter form."""
+
+    model = "dcim.device"
+    filterset_fields = {HAS_COVERAGE: ContractCoverageFilter(label="Has contract coverage")}
+    filterform_fields = {
+        HAS_COVERAGE: forms.NullBooleanField(
+            required=False,
+            label="Has contract coverage",
+            widget=StaticSelect2(choices=BOOLEAN_WITH_BLANK_CHOICES),
+        )
+    }
+
+
+filter_extensions = [DeviceFilterExtension]
