@@ -744,6 +744,7 @@ CHECKS = {
     "csv-import-providers": _check_csv_import(ServiceProvider, "service_providers.csv", "name"),
     "csv-import-contracts": _check_csv_import(Contract, "contracts.csv", "name"),
     "csv-import-invoices": _check_csv_import(Invoice, "invoices.csv", "invoice_number"),
+    "csv-import-rates": _check_csv_import(ExchangeRate, "exchange_rates.csv", "currency"),
     "csv-export": check_csv_export,
     "attachment-upload": check_attachment_upload,
     "attachment-refused": check_attachment_refused,
