@@ -37,12 +37,14 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import SimpleTestCase, override_settings
 from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
+from django.urls import resolve, reverse
 from django.utils import timezone
 from nautobot.apps.testing import APITestCase
 from nautobot.dcim.models import Device
 from nautobot.extras.models import Job, JobLogEntry, JobResult, ScheduledJob, Webhook
 import requests
 from requests.structures import CaseInsensitiveDict
+import yaml
 
 from nautobot_contracts import NautobotContractsConfig
 from nautobot_contracts.models import (
@@ -265,7 +267,7 @@ def parse_curl(command, variables, read_file=None, upload_fixtures=None):
     return HttpCall(method=method.upper(), path=path, headers=headers, body=body, form=form)
 
 
-def resolve(data, dotted):
+def dig(data, dotted):
     """data["a"][0]["b"] for "a.0.b"."""
     for part in dotted.split("."):
         data = data[int(part)] if isinstance(data, list) else data[part]
@@ -1072,7 +1074,7 @@ class DocsExamplesTest(APITestCase):
             data = None
         for var, path in example.sets.items():
             with contextlib.suppress(KeyError, IndexError, TypeError):
-                variables[var] = resolve(data, path)
+                variables[var] = dig(data, path)
         expected_status = example.status or 200
         self.assertEqual(
             response.status_code, expected_status, f"status {response.status_code}: {response.content[:600]!r}"
@@ -1111,6 +1113,15 @@ class DocsInSyncTest(SimpleTestCase):
                     continue
                 with self.subTest(model=model.__name__, field=name):
                     self.assertIn(f"`{name}`", text, f"docs/models/{page} does not describe {name}")
+
+    def test_docs_link_points_at_the_built_site(self):
+        """The app's docs link (docs_view_name) redirects to the index.html that mkdocs.yml builds into static/."""
+        config = yaml.safe_load((ROOT / "mkdocs.yml").read_text())
+        self.assertEqual(config["site_dir"], "nautobot_contracts/static/nautobot_contracts/docs")
+        self.assertFalse(config["use_directory_urls"], "static files need explicit .html links")
+        route = resolve(reverse(NautobotContractsConfig.docs_view_name))
+        target = route.func.view_initkwargs["url"]
+        self.assertTrue(target.endswith("/nautobot_contracts/docs/index.html"), target)
 
     def test_mkdocs_build_strict(self):
         mkdocs = Path(sys.executable).parent / "mkdocs"
