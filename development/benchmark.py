@@ -1,0 +1,559 @@
+"""Benchmark nautobot-contracts on a synthetic data set in its own database.
+
+    .venv/bin/python development/benchmark.py [--scale 1.0] [--db NAME] [--rebuild]   (or: invoke benchmark)
+
+At scale 1 the data set is 100,000 devices in a 3-level location tree of 1,000 sites (2 racks each), 20 tenants in
+nested groups, 20,000 contracts in 3 currencies, 60,000 assignments (devices, racks, locations, tenants, tenant groups)
+and 200,000 invoices, written with bulk_create in one transaction. Every count scales with --scale (0.01 is a quick
+smoke run). The database (default ``nautobot_contracts_bench`` at scale 1, ``..._bench_<scale>`` otherwise) is cloned
+from the migrated, empty test database when nobody is connected to it, else created and migrated (~5 minutes), and is
+reused when it already holds the data set at the requested scale.
+
+It then prints, for each measurement, the wall-clock seconds and the number of SQL queries: the coverage scan, the
+coverage Job end to end (CSV included), one device's Contracts panel, the REST lists of 1,000 contracts and 1,000
+assignments, and the four money Jobs when they are installed.
+"""
+
+import argparse
+import datetime
+from decimal import Decimal
+import os
+from pathlib import Path
+import random
+import subprocess
+import sys
+import time
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIG = ROOT / "development" / "nautobot_config.py"
+TEMPLATE_DB = "test_nautobot_contracts"
+BENCH_DB_PREFIX = "nautobot_contracts_bench"
+SEED = 20261121
+BATCH = 5000
+
+# The Jobs measured after the coverage Job, looked up by their Meta.name (absent ones are reported as such).
+MONEY_JOBS = (
+    "Check upcoming renewals",
+    "Monthly cost report",
+    "Capture cost history snapshot",
+    "Detect cost anomalies",
+)
+COVERAGE_JOB = "Find devices without contract coverage"
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# The data set
+# --------------------------------------------------------------------------------------------------------------------
+
+
+def plan(scale):
+    """How many of each object to build at `scale` (1.0 = the 100k-device data set)."""
+    sites = max(4, round(1000 * scale))
+    cities = max(2, round(sites / 10))
+    return {
+        "regions": max(1, round(cities / 10)),
+        "cities": cities,
+        "sites": sites,
+        "racks": 2 * sites,
+        "devices": max(20, round(100_000 * scale)),
+        "tenants": 20,
+        "providers": max(3, round(500 * scale)),
+        "contracts": max(30, round(20_000 * scale)),
+        "assignments": max(60, round(60_000 * scale)),
+        "invoices": max(100, round(200_000 * scale)),
+    }
+
+
+def _bulk(model, objects):
+    model.objects.bulk_create(objects, batch_size=BATCH)
+    return objects
+
+
+def build_dataset(scale=1.0, prefix="bench", today=None):  # pylint: disable=too-many-locals,too-many-statements
+    """Write the synthetic data set with bulk_create (call inside a transaction); returns the counts written."""
+    # pylint: disable=import-outside-toplevel
+    from django.contrib.contenttypes.models import ContentType
+    from nautobot.dcim.models import Device, DeviceType, Location, LocationType, Manufacturer, Platform, Rack
+    from nautobot.extras.models import Role, Status
+    from nautobot.tenancy.models import Tenant, TenantGroup
+
+    from nautobot_contracts.choices import BillingPeriodChoices
+    from nautobot_contracts.models import Contract, ContractAssignment, Invoice, ServiceProvider
+
+    rng = random.Random(SEED)  # noqa: S311  # reproducible synthetic data, not security
+    today = today or datetime.date.today()
+    sizes = plan(scale)
+    content_type = ContentType.objects.get_for_model
+
+    def status(name, *models):
+        obj = Status.objects.get(name=name)
+        obj.content_types.add(*(content_type(model) for model in models))
+        return obj
+
+    active = status("Active", Location, Rack, Device)
+
+    # Locations: region > city > site; devices and racks live at sites.
+    region_type, _ = LocationType.objects.get_or_create(name=f"{prefix} region")
+    city_type, _ = LocationType.objects.get_or_create(name=f"{prefix} city", defaults={"parent": region_type})
+    site_type, _ = LocationType.objects.get_or_create(name=f"{prefix} site", defaults={"parent": city_type})
+    site_type.content_types.add(content_type(Device), content_type(Rack))
+    regions = _bulk(
+        Location,
+        [
+            Location(name=f"{prefix}-region-{i}", location_type=region_type, status=active)
+            for i in range(sizes["regions"])
+        ],
+    )
+    cities = _bulk(
+        Location,
+        [
+            Location(
+                name=f"{prefix}-city-{i}", location_type=city_type, parent=regions[i % len(regions)], status=active
+            )
+            for i in range(sizes["cities"])
+        ],
+    )
+    sites = _bulk(
+        Location,
+        [
+            Location(name=f"{prefix}-site-{i}", location_type=site_type, parent=cities[i % len(cities)], status=active)
+            for i in range(sizes["sites"])
+        ],
+    )
+    racks = _bulk(
+        Rack, [Rack(name=f"{prefix}-rack-{i}", location=sites[i // 2], status=active) for i in range(sizes["racks"])]
+    )
+
+    # Tenants in two levels of groups.
+    roots = _bulk(TenantGroup, [TenantGroup(name=f"{prefix}-group-{i}") for i in range(2)])
+    groups = _bulk(
+        TenantGroup, [TenantGroup(name=f"{prefix}-group-{i}-{j}", parent=roots[i]) for i in range(2) for j in range(2)]
+    )
+    tenants = _bulk(
+        Tenant,
+        [Tenant(name=f"{prefix}-tenant-{i}", tenant_group=groups[i % len(groups)]) for i in range(sizes["tenants"])],
+    )
+
+    # Devices: spread over sites, half of them in a rack of their site, half with a tenant.
+    manufacturer, _ = Manufacturer.objects.get_or_create(name=f"{prefix} vendor")
+    device_type, _ = DeviceType.objects.get_or_create(manufacturer=manufacturer, model=f"{prefix} switch")
+    platform, _ = Platform.objects.get_or_create(name=f"{prefix} os")
+    role, _ = Role.objects.get_or_create(name=f"{prefix} role")
+    role.content_types.add(content_type(Device))
+    devices = []
+    for i in range(sizes["devices"]):
+        site_index = i % len(sites)
+        devices.append(
+            Device(
+                name=f"{prefix}-dev-{i}",
+                serial=f"SN{i:08d}",
+                device_type=device_type,
+                role=role,
+                platform=platform if i % 3 else None,
+                status=active,
+                location=sites[site_index],
+                rack=racks[2 * site_index + (i // len(sites)) % 2] if i % 2 else None,
+                tenant=tenants[i % len(tenants)] if i % 4 in (0, 1) else None,
+            )
+        )
+    _bulk(Device, devices)
+
+    # Providers and contracts: 3 currencies, a realistic mix of types, statuses, terms and renewal settings.
+    providers = _bulk(
+        ServiceProvider, [ServiceProvider(name=f"{prefix}-provider-{i}") for i in range(sizes["providers"])]
+    )
+    contract_statuses = {name: status(name, Contract) for name in ("Active", "Expired", "Pending", "Cancelled")}
+    status_weights = (("Active", 75), ("Expired", 10), ("Pending", 8), ("Cancelled", 7))
+    type_weights = (
+        ("support", 35), ("maintenance", 15), ("warranty", 10), ("license", 12), ("subscription", 10),
+        ("circuit", 8), ("colocation", 5), ("managed_service", 5),
+    )  # fmt: skip
+    periods = [p for p, months in BillingPeriodChoices.MONTHS.items() if months] + [
+        BillingPeriodChoices.PERIOD_ONE_TIME
+    ]
+    contracts = []
+    for i in range(sizes["contracts"]):
+        start = today - datetime.timedelta(days=rng.randint(0, 1100))
+        end = start + datetime.timedelta(days=rng.choice((364, 729, 1094)))
+        contracts.append(
+            Contract(
+                name=f"{prefix}-contract-{i}",
+                contract_number=f"{prefix.upper()}-{i:06d}",
+                provider=providers[i % len(providers)],
+                status=contract_statuses[rng.choices(*zip(*status_weights, strict=True))[0]],
+                contract_type=rng.choices(*zip(*type_weights, strict=True))[0],
+                start_date=start,
+                end_date=end,
+                recurring_cost=Decimal(rng.randint(50, 50_000)),
+                billing_period=rng.choice(periods),
+                one_time_cost=Decimal(rng.choice((0, 0, 0, 1000))),
+                currency=("USD", "EUR", "GBP")[i % 3],
+                auto_renew=rng.random() < 0.3,
+                notice_period_days=rng.choice((None, 30, 60, 90)),
+                renewal_term_months=rng.choice((12, 12, 24, 36)),
+            )
+        )
+    _bulk(Contract, contracts)
+
+    # Assignments: unique (contract, object) pairs. Locations and tenants are targeted sparsely so that a realistic
+    # share of devices stays uncovered (coverage via a region reaches a tenth of the estate).
+    targets = []
+    n_assign = sizes["assignments"]
+    for i in range(n_assign):
+        kind = i % 20
+        if kind < 10:
+            targets.append(devices[(i * 7919) % len(devices)])
+        elif kind < 13:
+            targets.append(racks[(i * 104_729) % len(racks)])
+        elif kind < 17:
+            targets.append(sites[(i * 31) % max(1, len(sites) // 3)])
+        elif kind == 17:
+            targets.append(cities[i % max(1, len(cities) // 10)] if i % 3 else regions[0])
+        elif kind == 18:
+            targets.append(tenants[i % 3])
+        else:
+            targets.append(groups[3] if i % 2 else roots[1])
+    seen = set()
+    assignments = []
+    for i, target in enumerate(targets):
+        contract = contracts[(i * 13) % len(contracts)]
+        if (contract.pk, target.pk) in seen:
+            continue
+        seen.add((contract.pk, target.pk))
+        window = {}
+        if i % 10 == 0 and (contract.end_date - contract.start_date).days > 90:
+            window = {
+                "coverage_start": contract.start_date + datetime.timedelta(days=30),
+                "coverage_end": contract.end_date - datetime.timedelta(days=30),
+            }
+        assignments.append(
+            ContractAssignment(
+                contract=contract,
+                assigned_object_type=content_type(type(target)),
+                assigned_object_id=target.pk,
+                **window,
+            )
+        )
+    _bulk(ContractAssignment, assignments)
+
+    # Invoices: consecutive monthly bills from each contract's start.
+    invoice_statuses = {name: status(name, Invoice) for name in ("Open", "Paid", "Disputed")}
+    invoices = []
+    per_contract, extra = divmod(sizes["invoices"], len(contracts))
+    for c_index, contract in enumerate(contracts):
+        for n in range(per_contract + (1 if c_index < extra else 0)):
+            period_start = contract.start_date + datetime.timedelta(days=30 * n)
+            issued = period_start + datetime.timedelta(days=30)
+            paid = rng.random() < 0.8
+            invoices.append(
+                Invoice(
+                    contract=contract,
+                    invoice_number=f"{prefix.upper()}-INV-{c_index}-{n}",
+                    invoice_date=issued,
+                    due_date=issued + datetime.timedelta(days=30),
+                    period_start=period_start,
+                    period_end=period_start + datetime.timedelta(days=29),
+                    amount=contract.recurring_cost,
+                    currency=contract.currency,
+                    status=invoice_statuses["Paid" if paid else rng.choice(("Open", "Disputed"))],
+                    paid_date=issued + datetime.timedelta(days=rng.randint(0, 40)) if paid else None,
+                )
+            )
+    _bulk(Invoice, invoices)
+
+    return {
+        **{key: len(value) for key, value in (("regions", regions), ("cities", cities), ("sites", sites))},
+        "racks": len(racks),
+        "tenants": len(tenants),
+        "devices": len(devices),
+        "providers": len(providers),
+        "contracts": len(contracts),
+        "assignments": len(assignments),
+        "invoices": len(invoices),
+    }
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Measurements
+# --------------------------------------------------------------------------------------------------------------------
+
+
+class Measure:
+    """Time a block and count its SQL queries on every database connection."""
+
+    def __init__(self, label):
+        self.label = label
+        self.seconds = None
+        self.queries = None
+        self.note = ""
+
+    def __enter__(self):
+        # pylint: disable=import-outside-toplevel
+        from django.db import connections
+        from django.test.utils import CaptureQueriesContext
+
+        self._contexts = [CaptureQueriesContext(connections[alias]) for alias in connections]
+        for context in self._contexts:
+            context.__enter__()
+        self._start = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        self.seconds = time.perf_counter() - self._start
+        for context in self._contexts:
+            context.__exit__(*exc)
+        self.queries = sum(len(context) for context in self._contexts)
+        return False
+
+
+def _job_kwargs(job_class, data=None):
+    """The job kwargs the Jobs UI/REST would send for `data`: validated by the job's form, then serialized."""
+    return job_class.serialize_data(job_class.validate_data(data or {}))
+
+
+def _job_model(job_class):
+    """The enabled Job record for `job_class` (created if the database predates the Job)."""
+    # pylint: disable=import-outside-toplevel
+    from nautobot.extras.models import Job as JobModel
+    from nautobot.extras.utils import refresh_job_model_from_job_class
+
+    job_model = JobModel.objects.filter(module_name=job_class.__module__, job_class_name=job_class.__name__).first()
+    if job_model is None:
+        job_model, _ = refresh_job_model_from_job_class(JobModel, job_class)
+    if not job_model.enabled:
+        job_model.enabled = True
+        job_model.save()
+    return job_model
+
+
+def _run_job(label, job_class, user, data=None):
+    """Run a Job end to end as a worker would; the note says how many queries went to its log lines."""
+    # pylint: disable=import-outside-toplevel
+    from nautobot.extras.choices import JobResultStatusChoices
+    from nautobot.extras.models import JobLogEntry, JobResult
+
+    job_model = _job_model(job_class)
+    kwargs = _job_kwargs(job_class, data)
+    with Measure(label) as measure:
+        job_result = JobResult.execute_job(job_model, user, job_kwargs=kwargs)
+    job_result.refresh_from_db()
+    if job_result.status != JobResultStatusChoices.STATUS_SUCCESS:
+        measure.note = f"status {job_result.status}: {(job_result.traceback or '').strip().splitlines()[-1:]}"
+    else:
+        # Nautobot's job log handler costs one lookup plus one insert per log line.
+        lines = JobLogEntry.objects.filter(job_result=job_result).count()
+        measure.note = f"{lines} log lines (~{2 * lines} of the queries)"
+    return measure, job_result
+
+
+def find_jobs():
+    """{Meta.name: job class} for the app's registered Jobs."""
+    from nautobot_contracts import jobs  # pylint: disable=import-outside-toplevel
+
+    return {job_class.name: job_class for job_class in jobs.jobs}
+
+
+def run_measurements(user, today=None):  # pylint: disable=too-many-locals
+    """Run every measurement as `user` (a superuser); returns the Measure objects in table order."""
+    # pylint: disable=import-outside-toplevel
+    from django.contrib.contenttypes.models import ContentType
+    from django.db.models import Count
+    from django.template import Context
+    from django.test import RequestFactory
+    from django.urls import reverse
+    from nautobot.dcim.models import Device
+    from rest_framework.test import APIClient
+
+    from nautobot_contracts.models import ContractAssignment
+    from nautobot_contracts.services import coverage
+    from nautobot_contracts.template_content import ContractCoveragePanel
+
+    today = today or datetime.date.today()
+    results = []
+
+    with Measure("Coverage scan (covered + uncovered counts)") as measure:
+        covered = coverage.covered_devices(today, user=user).count()
+        uncovered = coverage.uncovered_devices(today, user=user).count()
+    measure.note = f"{covered} covered, {uncovered} uncovered"
+    results.append(measure)
+
+    jobs = find_jobs()
+    measure, job_result = _run_job("Coverage Job end to end (CSV included)", jobs[COVERAGE_JOB], user)
+    if job_result.result:
+        measure.note = f"{job_result.result.get('uncovered')} uncovered in CSV; {measure.note}"
+    results.append(measure)
+
+    # The device with the most contracts assigned directly (it also inherits through its rack, site and tenant).
+    device_type = ContentType.objects.get_for_model(Device)
+    busiest = (
+        ContractAssignment.objects.filter(assigned_object_type=device_type)
+        .values("assigned_object_id")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "assigned_object_id")
+        .first()
+    )
+    device = Device.objects.get(pk=busiest["assigned_object_id"])
+    request = RequestFactory().get("/")
+    request.user = user
+    with Measure("Contracts panel of one device (render)") as measure:
+        ContractCoveragePanel().render(Context({"object": device, "request": request}))
+    measure.note = f"{len(coverage.coverage_for(device, as_of=today, user=user))} rows"
+    results.append(measure)
+
+    client = APIClient()
+    client.force_authenticate(user)
+    for label, route in (
+        ("REST list: 1,000 contracts", "plugins-api:nautobot_contracts-api:contract-list"),
+        ("REST list: 1,000 assignments", "plugins-api:nautobot_contracts-api:contractassignment-list"),
+    ):
+        url = f"{reverse(route)}?limit=1000"
+        with Measure(label) as measure:
+            response = client.get(url, HTTP_ACCEPT="application/json")
+        measure.note = f"HTTP {response.status_code}, {len(response.json().get('results', []))} rows"
+        results.append(measure)
+
+    for name in MONEY_JOBS:
+        if name not in jobs:
+            missing = Measure(f"Job: {name}")
+            missing.note = "not installed"
+            results.append(missing)
+            continue
+        measure, _ = _run_job(f"Job: {name}", jobs[name], user)
+        results.append(measure)
+    return results
+
+
+def format_table(results):
+    """The measurements as a fixed-width text table."""
+    width = max(len(m.label) for m in results)
+    lines = [f"{'Measurement':<{width}}  {'Seconds':>8}  {'Queries':>7}  Notes", "-" * (width + 40)]
+    for m in results:
+        seconds = f"{m.seconds:8.3f}" if m.seconds is not None else f"{'-':>8}"
+        queries = f"{m.queries:7d}" if m.queries is not None else f"{'-':>7}"
+        lines.append(f"{m.label:<{width}}  {seconds}  {queries}  {m.note}")
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# The benchmark database
+# --------------------------------------------------------------------------------------------------------------------
+
+
+def default_db_name(scale):
+    """nautobot_contracts_bench at scale 1, nautobot_contracts_bench_0_01 at 0.01, ..."""
+    if scale == 1:
+        return BENCH_DB_PREFIX
+    return f"{BENCH_DB_PREFIX}_{str(scale).replace('.', '_')}"
+
+
+def _connect(dbname):
+    import psycopg2  # pylint: disable=import-outside-toplevel
+
+    return psycopg2.connect(
+        host=os.getenv("NAUTOBOT_DB_HOST", "127.0.0.1"),
+        port=os.getenv("NAUTOBOT_DB_PORT", "5432"),
+        user=os.getenv("NAUTOBOT_DB_USER", "postgres"),
+        password=os.getenv("NAUTOBOT_DB_PASSWORD", ""),
+        dbname=dbname,
+        connect_timeout=10,
+    )
+
+
+def prepare_database(name, rebuild=False):
+    """Make sure database `name` exists and is migrated; returns how many benchmark devices it already holds."""
+    import psycopg2  # pylint: disable=import-outside-toplevel
+    from psycopg2 import sql  # pylint: disable=import-outside-toplevel
+
+    if not name.startswith(BENCH_DB_PREFIX):
+        raise SystemExit(f"Refusing to use {name!r}: benchmark databases are named {BENCH_DB_PREFIX}*.")
+    conn = _connect("postgres")
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+            exists = cursor.fetchone() is not None
+            if exists and rebuild:
+                print(f"Dropping {name} (--rebuild) ...", flush=True)
+                cursor.execute(sql.SQL("DROP DATABASE {}").format(sql.Identifier(name)))
+                exists = False
+            if not exists:
+                _create_database(cursor, name, psycopg2, sql)
+    finally:
+        conn.close()
+    print(f"Migrating {name} (applies anything new; ~5 minutes on an empty database) ...", flush=True)
+    env = {**os.environ, "NAUTOBOT_DB_NAME": name}
+    command = [str(Path(sys.executable).parent / "nautobot-server"), "--config", str(CONFIG), "migrate", "--no-input"]
+    subprocess.run(command, env=env, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)  # noqa: S603
+    with _connect(name) as bench, bench.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM dcim_device WHERE name LIKE %s", ["bench-dev-%"])
+        return cursor.fetchone()[0]
+
+
+def _create_database(cursor, name, psycopg2, sql):
+    """Clone the migrated test database when nobody uses it (seconds), else create an empty one to migrate."""
+    for attempt in range(5):
+        try:
+            cursor.execute(
+                sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(TEMPLATE_DB))
+            )
+            print(f"Created {name} from {TEMPLATE_DB}.", flush=True)
+            return
+        except psycopg2.errors.InvalidCatalogName:
+            break  # no template database
+        except psycopg2.errors.ObjectInUse:
+            print(f"{TEMPLATE_DB} is in use; retrying ({attempt + 1}/5) ...", flush=True)
+            time.sleep(3)
+    cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    print(f"Created an empty {name}.", flush=True)
+
+
+def setup_nautobot(db_name):
+    """Configure Nautobot (and Django) against the benchmark database, as nautobot-server would."""
+    os.environ["NAUTOBOT_DB_NAME"] = db_name
+    os.environ.setdefault("NAUTOBOT_ROOT", str(ROOT / ".local" / "nautobot"))
+    import nautobot  # pylint: disable=import-outside-toplevel
+
+    nautobot.setup(config_path=str(CONFIG))
+
+
+def main(argv=None):
+    """Prepare the database, build or reuse the data set, run the measurements, print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
+    parser.add_argument("--scale", type=float, default=1.0, help="1.0 = 100k devices (default); 0.01 for a quick run")
+    parser.add_argument("--db", default=None, help="benchmark database name (default depends on the scale)")
+    parser.add_argument("--rebuild", action="store_true", help="drop and rebuild the benchmark database first")
+    args = parser.parse_args(argv)
+    db_name = args.db or default_db_name(args.scale)
+    expected = plan(args.scale)["devices"]
+
+    existing = prepare_database(db_name, rebuild=args.rebuild)
+    if existing not in (0, expected):
+        raise SystemExit(
+            f"{db_name} holds {existing} benchmark devices, not {expected}: use --rebuild or another --db."
+        )
+    setup_nautobot(db_name)
+
+    # pylint: disable=import-outside-toplevel
+    from django.contrib.auth import get_user_model
+    from django.db import transaction
+
+    if existing == 0:
+        print(f"Building the data set at scale {args.scale} in {db_name} ...", flush=True)
+        started = time.perf_counter()
+        with transaction.atomic():
+            counts = build_dataset(args.scale)
+        print(f"Built in {time.perf_counter() - started:.1f} s: {counts}", flush=True)
+    else:
+        print(f"Reusing the data set in {db_name} ({existing} devices).", flush=True)
+
+    user, _ = get_user_model().objects.get_or_create(
+        username="benchmark", defaults={"is_superuser": True, "is_staff": True}
+    )
+    results = run_measurements(user)
+    print()
+    print(f"nautobot-contracts benchmark, scale {args.scale} ({expected} devices), database {db_name}")
+    print(format_table(results))
+
+
+if __name__ == "__main__":
+    main()
