@@ -781,3 +781,18 @@ def docker_down(c):
 def docker_logs(c):
     """Docker: follow the containers' logs."""
     _compose("logs", "--follow")
+
+
+@task(
+    help={
+        "scale": "Data-set scale: 1.0 = 100k devices (default); 0.01 for a quick run.",
+        "db": "Benchmark database name (default: nautobot_contracts_bench[_<scale>]).",
+        "rebuild": "Drop and rebuild the benchmark database first.",
+    }
+)
+def benchmark(c, scale=1.0, db="", rebuild=False):
+    """Time coverage, the Contracts panel, REST lists and the Jobs on a synthetic data set in its own database."""
+    env = ensure_services()
+    cmd = [_venv_tool("python"), DEV_DIR / "benchmark.py", "--scale", str(scale)]
+    cmd += (["--db", db] if db else []) + (["--rebuild"] if rebuild else [])
+    _run(cmd, env=env)
