@@ -16,10 +16,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, include, path, reverse
+from drf_spectacular.generators import SchemaGenerator
 from nautobot.apps.testing import APITestCase, APIViewTestCases
-from nautobot.extras.models import Status
-from nautobot.tenancy.models import Tenant
+from nautobot.extras.models import Tag
+from nautobot.virtualization.models import Cluster, ClusterType, VirtualMachine
 from rest_framework import status
 
 from nautobot_contracts.models import (
@@ -757,3 +758,262 @@ class AttachmentUploadTest(APITestCase):
         self.assertEqual(response.json()["sha256"], hashlib.sha256(new_content).hexdigest())
         self.assertEqual(response.json()["size"], len(new_content))
         self.assertEqual(response.json()["description"], "Final")
+
+
+@override_settings(MEDIA_ROOT=MEDIA_ROOT)
+class SparseFieldsetTest(APITestCase):
+    """?fields= and ?omit= on every endpoint, list and detail, and their coexistence with Nautobot's machinery."""
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.contract = factories.ContractFactory(name="Sparse", currency="EUR")
+        invoice = factories.InvoiceFactory(contract=cls.contract)
+        objects = {
+            "serviceprovider": cls.contract.provider,
+            "contract": cls.contract,
+            "invoice": invoice,
+            "contractassignment": factories.ContractAssignmentFactory(
+                contract=cls.contract, assigned_object=factories.make_tenant()
+            ),
+            "contractattachment": make_contract_attachment(cls.contract, "sow"),
+            "invoiceattachment": make_invoice_attachment(invoice, "bill"),
+            "costsnapshot": factories.CostSnapshotFactory(),
+            "exchangerate": factories.ExchangeRateFactory(),
+        }
+        cls.objects = objects
+
+    def setUp(self):
+        super().setUp()
+        self.user.is_superuser = True
+        self.user.save()
+
+    def get(self, url, **params):
+        response = self.client.get(self.add_query_params_to_url(url, params) if params else url, **self.header)
+        self.assertHttpStatus(response, status.HTTP_200_OK)
+        return response.json()
+
+    def urls(self):
+        for model_name, instance in self.objects.items():
+            yield (
+                model_name,
+                reverse(f"{API}:{model_name}-list"),
+                reverse(f"{API}:{model_name}-detail", kwargs={"pk": instance.pk}),
+            )
+
+    def test_fields_on_every_endpoint(self):
+        for model_name, list_url, detail_url in self.urls():
+            with self.subTest(model=model_name):
+                full = self.get(detail_url)
+                self.assertGreater(len(full), 5)
+                self.assertEqual(set(self.get(detail_url, fields="id,display")), {"id", "display"})
+                # Unknown names are ignored, spaces tolerated.
+                self.assertEqual(set(self.get(detail_url, fields="display, bogus")), {"display"})
+                results = self.get(list_url, fields="id,url")["results"]
+                self.assertTrue(results)
+                for row in results:
+                    self.assertEqual(set(row), {"id", "url"})
+
+    def test_omit_on_every_endpoint(self):
+        for model_name, list_url, detail_url in self.urls():
+            with self.subTest(model=model_name):
+                full = self.get(detail_url)
+                self.assertEqual(set(self.get(detail_url, omit="display,url,bogus")), set(full) - {"display", "url"})
+                for row in self.get(list_url, omit="id")["results"]:
+                    self.assertNotIn("id", row)
+                    self.assertIn("display", row)
+
+    def test_only_unknown_names_gives_empty_objects(self):
+        url = reverse(f"{API}:contract-list")
+        self.assertEqual(self.get(url, fields="nope")["results"], [{}])
+
+    def test_fields_and_omit_combined_and_repeated(self):
+        url = reverse(f"{API}:contract-detail", kwargs={"pk": self.contract.pk})
+        response = self.client.get(f"{url}?fields=name&fields=currency,monthly_cost&omit=currency", **self.header)
+        self.assertEqual(response.json(), {"name": "Sparse", "monthly_cost": "100.00"})
+
+    def test_with_depth_nested_objects_stay_whole(self):
+        url = reverse(f"{API}:contract-detail", kwargs={"pk": self.contract.pk})
+        data = self.get(url, fields="name,provider", depth="1")
+        self.assertEqual(set(data), {"name", "provider"})
+        self.assertEqual(data["provider"]["name"], self.contract.provider.name)
+        self.assertIn("account_number", data["provider"])
+        # At depth 0 the same relation is the brief reference.
+        self.assertEqual(set(self.get(url, fields="provider")["provider"]), {"id", "object_type", "url"})
+
+    def test_with_exclude_m2m_and_include(self):
+        url = reverse(f"{API}:contract-list")
+        row = self.get(url, fields="name,tags", exclude_m2m="false")["results"][0]
+        self.assertEqual(row, {"name": "Sparse", "tags": []})
+        self.assertEqual(self.get(url, fields="name,tags", exclude_m2m="true")["results"][0], {"name": "Sparse"})
+        row = self.get(url, fields="name,computed_fields", include="computed_fields")["results"][0]
+        self.assertEqual(row, {"name": "Sparse", "computed_fields": {}})
+
+    def test_sparse_params_are_not_filters(self):
+        # STRICT_FILTERING is on: were `fields`/`omit` passed to the FilterSet, this would be a 400.
+        url = reverse(f"{API}:contract-list")
+        self.assertEqual(self.get(url, currency="eur", fields="name")["results"], [{"name": "Sparse"}])
+        self.assertEqual(self.get(url, currency="usd", omit="id")["results"], [])
+
+    def test_csv_export(self):
+        url = reverse(f"{API}:contract-list")
+        response = self.client.get(f"{url}?format=csv&fields=name,currency", **self.header)
+        self.assertHttpStatus(response, status.HTTP_200_OK)
+        self.assertEqual(response.content.decode().splitlines(), ["name,currency", "Sparse,EUR"])
+
+    def test_writes_and_options_see_every_field(self):
+        self.add_permissions("nautobot_contracts.add_exchangerate")
+        url = reverse(f"{API}:exchangerate-list") + "?fields=id"
+        body = {"currency": "GBP", "rate": "1.25", "effective_date": "2026-03-01", "description": "kept"}
+        response = self.client.post(url, body, format="json", **self.header)
+        self.assertHttpStatus(response, status.HTTP_201_CREATED)
+        self.assertEqual(response.json()["description"], "kept")
+        self.assertEqual(ExchangeRate.objects.get(pk=response.json()["id"]).rate, Decimal("1.25"))
+        options = self.client.options(url, **self.header).json()
+        self.assertLessEqual({"currency", "rate", "effective_date", "description"}, set(options["actions"]["POST"]))
+
+    def test_openapi_schema_documents_the_parameters(self):
+        # The app's part of the schema, generated as /api/swagger.json does (the full schema takes about a minute).
+        generator = SchemaGenerator(patterns=[path("api/plugins/contracts/", include("nautobot_contracts.api.urls"))])
+        paths = generator.get_schema(request=None, public=True)["paths"]
+        for model_name, list_url, _ in self.urls():
+            with self.subTest(model=model_name):
+                list_path = list_url.removeprefix("/api")  # Nautobot's schema paths start after /api
+                for url in (list_path, f"{list_path}{{id}}/"):
+                    names = {param["name"] for param in paths[url]["get"]["parameters"]}
+                    self.assertLessEqual({"fields", "omit", "depth", "exclude_m2m"}, names, url)
+                    self.assertNotIn(
+                        "fields", {param["name"] for param in paths[url].get("put", {}).get("parameters", [])}
+                    )
+        self.assertEqual(set(paths["/plugins/contracts/cost-snapshots/"]), {"get"})
+        self.assertEqual(set(paths["/plugins/contracts/cost-snapshots/{id}/"]), {"get"})
+        self.assertEqual(set(paths["/plugins/contracts/contracts/"]), {"get", "post", "put", "patch", "delete"})
+
+
+class ListQueryCountTest(APITestCase):
+    """Every list endpoint runs the same number of queries for a few objects as for many."""
+
+    def setUp(self):
+        super().setUp()
+        self.user.is_superuser = True
+        self.user.save()
+        self.provider = factories.ServiceProviderFactory(name="Acme")
+        self.contract = factories.ContractFactory(provider=self.provider, tenant=factories.make_tenant())
+
+    def count_queries(self, url):
+        self.client.get(url, **self.header)  # warm per-process caches (content types, settings)
+        with CaptureQueriesContext(connection) as queries:
+            response = self.client.get(url, **self.header)
+        self.assertHttpStatus(response, status.HTTP_200_OK)
+        return len(queries), response.json()["count"]
+
+    def assert_bounded(self, model_name, make_one, few=3, many=30, params=""):
+        url = reverse(f"{API}:{model_name}-list") + params
+        for _ in range(few):
+            make_one()
+        small, small_count = self.count_queries(url)
+        for _ in range(many - few):
+            make_one()
+        large, large_count = self.count_queries(url)
+        self.assertEqual(large_count - small_count, many - few)
+        self.assertEqual(small, large, f"{model_name}{params}: {small} queries for {few} rows, {large} for {many}")
+        return large
+
+    def tagged(self, instance):
+        if not hasattr(self, "test_tags"):
+            self.test_tags = [Tag.objects.create(name=f"tag-{i}") for i in range(2)]
+            for tag in self.test_tags:
+                tag.content_types.add(*ContentType.objects.filter(app_label="nautobot_contracts"))
+        instance.tags.add(*self.test_tags)
+        return instance
+
+    def test_service_providers(self):
+        self.assert_bounded("serviceprovider", lambda: self.tagged(factories.ServiceProviderFactory()))
+
+    def test_contracts(self):
+        tenant = self.contract.tenant
+
+        def make():
+            return self.tagged(factories.ContractFactory(provider=factories.ServiceProviderFactory(), tenant=tenant))
+
+        for params in ("", "?depth=1", "?exclude_m2m=false"):
+            with self.subTest(params=params):
+                Contract.objects.all().delete()
+                self.assert_bounded("contract", make, params=params)
+
+    def test_invoices(self):
+        for params in ("", "?depth=1"):
+            with self.subTest(params=params):
+                Invoice.objects.all().delete()
+                self.assert_bounded("invoice", lambda: factories.InvoiceFactory(contract=self.contract), params=params)
+
+    def test_exchange_rates(self):
+        dates = iter(datetime.date(2026, 1, 1) + datetime.timedelta(days=n) for n in range(100))
+        self.assert_bounded("exchangerate", lambda: factories.ExchangeRateFactory(effective_date=next(dates)))
+
+    def test_cost_snapshots(self):
+        dates = iter(datetime.date(2026, 1, 1) + datetime.timedelta(days=n) for n in range(100))
+        self.assert_bounded("costsnapshot", lambda: factories.CostSnapshotFactory(snapshot_date=next(dates)))
+
+    @override_settings(MEDIA_ROOT=MEDIA_ROOT)
+    def test_attachments(self):
+        counter = iter(range(100))
+        self.assert_bounded("contractattachment", lambda: make_contract_attachment(self.contract, f"c{next(counter)}"))
+        invoice = factories.InvoiceFactory(contract=self.contract)
+        self.assert_bounded("invoiceattachment", lambda: make_invoice_attachment(invoice, f"i{next(counter)}"))
+
+    def test_assignments_to_every_target_type(self):
+        """Targets of all eight assignable types, locations and tenant groups three levels deep."""
+        serial = iter(range(1000))
+
+        def targets():
+            n = next(serial)
+            region = factories.make_location(f"Region {n}", location_type_name="Region")
+            site = factories.make_location(f"Site {n}", parent=region)
+            floor = factories.make_location(f"Floor {n}", parent=site, location_type_name="Floor")
+            group = factories.make_tenant_group(
+                f"Sub {n}",
+                parent=factories.make_tenant_group(f"Top {n}", parent=factories.make_tenant_group(f"Root {n}")),
+            )
+            cluster_type = ClusterType.objects.get_or_create(name="VMware")[0]
+            cluster = Cluster.objects.create(name=f"cluster-{n}", cluster_type=cluster_type)
+            vm = VirtualMachine.objects.create(
+                name=f"vm-{n}", cluster=cluster, status=factories.status_for(VirtualMachine, "Active")
+            )
+            return [
+                factories.make_device(f"dev-{n}", location=site),
+                factories.make_rack(f"rack-{n}", location=site),
+                floor,
+                factories.make_circuit(f"CID-{n}"),
+                vm,
+                cluster,
+                factories.make_tenant(f"Tenant {n}", group=group),
+                group,
+            ]
+
+        def make_batch():
+            for target in targets():
+                factories.ContractAssignmentFactory(contract=self.contract, assigned_object=target)
+
+        # One batch = one assignment per type: 8 rows, then 48.
+        for params in ("", "?depth=1"):
+            with self.subTest(params=params):
+                ContractAssignment.objects.all().delete()
+                url = reverse(f"{API}:contractassignment-list") + params
+                make_batch()
+                small, _ = self.count_queries(url)
+                for _ in range(5):
+                    make_batch()
+                large, count = self.count_queries(url)
+                self.assertEqual(count, 48)
+                self.assertEqual(small, large, f"{small} queries for 8 assignments, {large} for 48")
+        # The displays are the real ones, including the full ancestry of tree-shaped targets.
+        url = reverse(f"{API}:contractassignment-list")
+        for object_type, pattern in (
+            ("dcim.location", r"^Region \d+ → Site \d+ → Floor \d+$"),
+            ("tenancy.tenantgroup", r"^Root \d+ → Top \d+ → Sub \d+$"),
+            ("dcim.device", r"^dev-\d+$"),
+        ):
+            rows = self.client.get(f"{url}?assigned_object_type={object_type}", **self.header).json()["results"]
+            self.assertEqual(len(rows), 6)
+            for row in rows:
+                self.assertRegex(row["assigned_object"]["display"], pattern)

@@ -5,6 +5,7 @@ its serializer shows; the querysets here add what it cannot see (the generic ass
 `display`/natural keys), so that every list runs a number of queries independent of the page size.
 """
 
+from django.apps import apps
 from django.contrib.contenttypes.prefetch import GenericPrefetch
 from nautobot.apps.api import NautobotModelViewSet, ReadOnlyModelViewSet
 from nautobot.core.api.parsers import NautobotCSVParser
@@ -14,6 +15,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from nautobot_contracts import filters, models
 from nautobot_contracts.api import serializers
 from nautobot_contracts.api.sparse_fields import SparseFieldsViewSetMixin
+from nautobot_contracts.app_settings import assignable_model_labels
 
 
 class ServiceProviderViewSet(SparseFieldsViewSetMixin, NautobotModelViewSet):
@@ -36,7 +38,8 @@ class ContractViewSet(SparseFieldsViewSetMixin, NautobotModelViewSet):
 class InvoiceViewSet(SparseFieldsViewSetMixin, NautobotModelViewSet):
     """Invoices."""
 
-    queryset = models.Invoice.objects.select_related("contract__provider", "status")
+    # At ?depth=1 the nested contract shows its renewal tier, which reads the contract's status.
+    queryset = models.Invoice.objects.select_related("contract__provider", "contract__status", "status")
     serializer_class = serializers.InvoiceSerializer
     filterset_class = filters.InvoiceFilterSet
 
@@ -44,22 +47,52 @@ class InvoiceViewSet(SparseFieldsViewSetMixin, NautobotModelViewSet):
 class ContractAssignmentViewSet(SparseFieldsViewSetMixin, NautobotModelViewSet):
     """Contract assignments; the assigned objects are fetched with one query per object type."""
 
-    queryset = models.ContractAssignment.objects.select_related("contract__provider", "assigned_object_type")
+    queryset = models.ContractAssignment.objects.select_related(
+        "contract__provider", "contract__status", "assigned_object_type"
+    )
     serializer_class = serializers.ContractAssignmentSerializer
     filterset_class = filters.ContractAssignmentFilterSet
 
     def get_queryset(self):
-        """Prefetch the generic assigned object (a device's display may need its type and virtual chassis)."""
+        """Prefetch the generic assigned object with what its representation at the requested depth reads."""
         return (
             super()
             .get_queryset()
-            .prefetch_related(
-                GenericPrefetch(
-                    "assigned_object",
-                    [Device.objects.select_related("device_type__manufacturer", "virtual_chassis")],
-                )
-            )
+            .prefetch_related(GenericPrefetch("assigned_object", assigned_object_querysets(self.requested_depth())))
         )
+
+    def requested_depth(self):
+        """The ?depth of a GET (Nautobot serializes writes at depth 0); errors are left to Nautobot to report."""
+        if self.request is None or self.request.method != "GET":
+            return 0
+        try:
+            return int(self.request.query_params.get("depth", 0))
+        except ValueError:
+            return 0
+
+
+def assigned_object_querysets(depth):
+    """One queryset per assignable model for GenericPrefetch.
+
+    At depth 0 only `display` is read (a device's may need its type and virtual chassis); at depth 1 or more the
+    target is serialized in full, so its foreign keys and natural-key relations are joined too.
+    """
+    querysets = []
+    for label in assignable_model_labels():
+        try:
+            model = apps.get_model(label)
+        except LookupError:
+            continue
+        related = []
+        if model is Device:
+            related += ["device_type__manufacturer", "virtual_chassis"]
+        if depth:
+            related += [field.name for field in model._meta.concrete_fields if field.many_to_one]
+            # Reverse one-to-one relations (e.g. a device's parent_bay) are fields of the full representation too.
+            related += [rel.get_accessor_name() for rel in model._meta.related_objects if rel.one_to_one]
+            related += [lookup.rsplit("__", 1)[0] for lookup in model.natural_key_field_lookups if "__" in lookup]
+        querysets.append(model.objects.select_related(*dict.fromkeys(related)) if related else model.objects.all())
+    return querysets
 
 
 class AttachmentViewSetBase(SparseFieldsViewSetMixin, NautobotModelViewSet):
@@ -71,7 +104,7 @@ class AttachmentViewSetBase(SparseFieldsViewSetMixin, NautobotModelViewSet):
 class ContractAttachmentViewSet(AttachmentViewSetBase):
     """Contract attachments."""
 
-    queryset = models.ContractAttachment.objects.select_related("contract__provider")
+    queryset = models.ContractAttachment.objects.select_related("contract__provider", "contract__status")
     serializer_class = serializers.ContractAttachmentSerializer
     filterset_class = filters.ContractAttachmentFilterSet
 
