@@ -1,0 +1,1 @@
+"""Integration tests: a real Celery worker subprocess, driven through the REST API."""
