@@ -195,20 +195,23 @@ def build_dataset(scale=1.0, prefix="bench", today=None):  # pylint: disable=too
         )
     _bulk(Contract, contracts)
 
-    # Assignments: unique (contract, object) pairs. Locations and tenants are targeted sparsely so that a realistic
-    # share of devices stays uncovered (coverage via a region reaches a tenth of the estate).
+    # Assignments: unique (contract, object) pairs. Racks, locations and tenants are targeted sparsely so that a
+    # realistic share of devices stays uncovered: half the racks, the first third of the sites, one city in ten and
+    # one region (when the tree is big enough for those to be a minority), 3 of the 20 tenants, 2 tenant groups.
+    sparse_sites = sites[: max(1, len(sites) // 3)]
+    upper = cities[: len(cities) // 10] + (regions[:1] if len(regions) >= 5 else [])
     targets = []
-    n_assign = sizes["assignments"]
-    for i in range(n_assign):
+    for i in range(sizes["assignments"]):
         kind = i % 20
         if kind < 10:
-            targets.append(devices[(i * 7919) % len(devices)])
+            # The first ten go to one device, so the panel benchmark has a busy device to render.
+            targets.append(devices[1 if i < 20 else (i * 7919) % len(devices)])
         elif kind < 13:
-            targets.append(racks[(i * 104_729) % len(racks)])
-        elif kind < 17:
-            targets.append(sites[(i * 31) % max(1, len(sites) // 3)])
+            targets.append(racks[(i * 104_729) % max(1, len(racks) // 2)])
+        elif kind < 17 or (kind == 17 and not upper):
+            targets.append(sparse_sites[(i * 31) % len(sparse_sites)])
         elif kind == 17:
-            targets.append(cities[i % max(1, len(cities) // 10)] if i % 3 else regions[0])
+            targets.append(upper[i % len(upper)])
         elif kind == 18:
             targets.append(tenants[i % 3])
         else:
@@ -216,7 +219,8 @@ def build_dataset(scale=1.0, prefix="bench", today=None):  # pylint: disable=too
     seen = set()
     assignments = []
     for i, target in enumerate(targets):
-        contract = contracts[(i * 13) % len(contracts)]
+        # Shift by one contract per pass over the contracts so a target never meets the same contract twice.
+        contract = contracts[(i * 13 + i // len(contracts)) % len(contracts)]
         if (contract.pk, target.pk) in seen:
             continue
         seen.add((contract.pk, target.pk))
@@ -460,7 +464,7 @@ def _connect(dbname):
 
 
 def prepare_database(name, rebuild=False):
-    """Make sure database `name` exists and is migrated; returns how many benchmark devices it already holds."""
+    """Make sure database `name` exists and is migrated; returns the (devices, assignments) it already holds."""
     import psycopg2  # pylint: disable=import-outside-toplevel
     from psycopg2 import sql  # pylint: disable=import-outside-toplevel
 
@@ -486,7 +490,9 @@ def prepare_database(name, rebuild=False):
     subprocess.run(command, env=env, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)  # noqa: S603
     with _connect(name) as bench, bench.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM dcim_device WHERE name LIKE %s", ["bench-dev-%"])
-        return cursor.fetchone()[0]
+        devices = cursor.fetchone()[0]
+        cursor.execute("SELECT count(*) FROM nautobot_contracts_contractassignment")
+        return devices, cursor.fetchone()[0]
 
 
 def _create_database(cursor, name, psycopg2, sql):
@@ -524,12 +530,14 @@ def main(argv=None):
     parser.add_argument("--rebuild", action="store_true", help="drop and rebuild the benchmark database first")
     args = parser.parse_args(argv)
     db_name = args.db or default_db_name(args.scale)
-    expected = plan(args.scale)["devices"]
+    sizes = plan(args.scale)
+    expected = sizes["devices"], sizes["assignments"]
 
     existing = prepare_database(db_name, rebuild=args.rebuild)
-    if existing not in (0, expected):
+    if existing not in ((0, 0), expected):
         raise SystemExit(
-            f"{db_name} holds {existing} benchmark devices, not {expected}: use --rebuild or another --db."
+            f"{db_name} holds {existing[0]} benchmark devices and {existing[1]} assignments, not {expected[0]} and "
+            f"{expected[1]}: use --rebuild (drops and rebuilds that benchmark database) or another --db."
         )
     setup_nautobot(db_name)
 
@@ -537,21 +545,21 @@ def main(argv=None):
     from django.contrib.auth import get_user_model
     from django.db import transaction
 
-    if existing == 0:
+    if existing == (0, 0):
         print(f"Building the data set at scale {args.scale} in {db_name} ...", flush=True)
         started = time.perf_counter()
         with transaction.atomic():
             counts = build_dataset(args.scale)
         print(f"Built in {time.perf_counter() - started:.1f} s: {counts}", flush=True)
     else:
-        print(f"Reusing the data set in {db_name} ({existing} devices).", flush=True)
+        print(f"Reusing the data set in {db_name} ({existing[0]} devices, {existing[1]} assignments).", flush=True)
 
     user, _ = get_user_model().objects.get_or_create(
         username="benchmark", defaults={"is_superuser": True, "is_staff": True}
     )
     results = run_measurements(user)
     print()
-    print(f"nautobot-contracts benchmark, scale {args.scale} ({expected} devices), database {db_name}")
+    print(f"nautobot-contracts benchmark, scale {args.scale} ({expected[0]} devices), database {db_name}")
     print(format_table(results))
 
 
