@@ -64,6 +64,39 @@ def plan(scale):
     }
 
 
+def assignment_plan(sizes):
+    """[(target kind, index in that kind, contract index)] for every assignment: deterministic, no repeated pair.
+
+    Racks, locations and tenants are targeted sparsely so that a realistic share of devices stays uncovered: half the
+    racks, the first third of the sites, one city in ten and one region (when the tree is big enough for those to be a
+    minority), 3 of the 20 tenants, one tenant group and one root group. The first ten device assignments go to one
+    device, so the panel benchmark renders a busy device.
+    """
+    upper = [("city", j) for j in range(sizes["cities"] // 10)] + ([("region", 0)] if sizes["regions"] >= 5 else [])
+    sparse_sites = max(1, sizes["sites"] // 3)
+    planned, seen = [], set()
+    for i in range(sizes["assignments"]):
+        kind = i % 20
+        if kind < 10:
+            target = ("device", 1 if i < 20 else (i * 7919) % sizes["devices"])
+        elif kind < 13:
+            target = ("rack", (i * 104_729) % max(1, sizes["racks"] // 2))
+        elif kind < 17 or (kind == 17 and not upper):
+            target = ("site", (i * 31) % sparse_sites)
+        elif kind == 17:
+            target = upper[i % len(upper)]
+        elif kind == 18:
+            target = ("tenant", i % 3)
+        else:
+            target = ("group", 3) if i % 2 else ("root group", 1)
+        # Shift by one contract per pass over the contracts so that, at full scale, no pair repeats.
+        contract_index = (i * 13 + i // sizes["contracts"]) % sizes["contracts"]
+        if (target, contract_index) not in seen:
+            seen.add((target, contract_index))
+            planned.append((*target, contract_index))
+    return planned
+
+
 def _bulk(model, objects):
     model.objects.bulk_create(objects, batch_size=BATCH)
     return objects
@@ -195,35 +228,14 @@ def build_dataset(scale=1.0, prefix="bench", today=None):  # pylint: disable=too
         )
     _bulk(Contract, contracts)
 
-    # Assignments: unique (contract, object) pairs. Racks, locations and tenants are targeted sparsely so that a
-    # realistic share of devices stays uncovered: half the racks, the first third of the sites, one city in ten and
-    # one region (when the tree is big enough for those to be a minority), 3 of the 20 tenants, 2 tenant groups.
-    sparse_sites = sites[: max(1, len(sites) // 3)]
-    upper = cities[: len(cities) // 10] + (regions[:1] if len(regions) >= 5 else [])
-    targets = []
-    for i in range(sizes["assignments"]):
-        kind = i % 20
-        if kind < 10:
-            # The first ten go to one device, so the panel benchmark has a busy device to render.
-            targets.append(devices[1 if i < 20 else (i * 7919) % len(devices)])
-        elif kind < 13:
-            targets.append(racks[(i * 104_729) % max(1, len(racks) // 2)])
-        elif kind < 17 or (kind == 17 and not upper):
-            targets.append(sparse_sites[(i * 31) % len(sparse_sites)])
-        elif kind == 17:
-            targets.append(upper[i % len(upper)])
-        elif kind == 18:
-            targets.append(tenants[i % 3])
-        else:
-            targets.append(groups[3] if i % 2 else roots[1])
-    seen = set()
+    # Assignments, as planned by assignment_plan().
+    pools = {
+        "device": devices, "rack": racks, "site": sites, "city": cities, "region": regions,
+        "tenant": tenants, "group": groups, "root group": roots,
+    }  # fmt: skip
     assignments = []
-    for i, target in enumerate(targets):
-        # Shift by one contract per pass over the contracts so a target never meets the same contract twice.
-        contract = contracts[(i * 13 + i // len(contracts)) % len(contracts)]
-        if (contract.pk, target.pk) in seen:
-            continue
-        seen.add((contract.pk, target.pk))
+    for i, (kind, index, contract_index) in enumerate(assignment_plan(sizes)):
+        target, contract = pools[kind][index], contracts[contract_index]
         window = {}
         if i % 10 == 0 and (contract.end_date - contract.start_date).days > 90:
             window = {
@@ -531,7 +543,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     db_name = args.db or default_db_name(args.scale)
     sizes = plan(args.scale)
-    expected = sizes["devices"], sizes["assignments"]
+    expected = sizes["devices"], len(assignment_plan(sizes))
 
     existing = prepare_database(db_name, rebuild=args.rebuild)
     if existing not in ((0, 0), expected):
