@@ -9,9 +9,8 @@ from nautobot_contracts.services.terms import (
     TIER_MISSED,
     TIERS,
     active_contracts,
-    current_term_end,
+    current_term_end_expression,
     monthly_cost,
-    notice_deadline,
     notice_deadline_expression,
     renewal_term_months,
     renewal_tier,
@@ -62,7 +61,7 @@ def upcoming_renewals(
     horizon = as_of + datetime.timedelta(days=max(window_days, soon_days, 2 * urgent_days))
     contracts = (
         active_contracts(as_of, user=user, queryset=queryset)
-        .alias(deadline=notice_deadline_expression(as_of))
+        .annotate(term_end=current_term_end_expression(as_of), deadline=notice_deadline_expression(as_of))
         .filter(deadline__lte=horizon)
         .select_related("provider", "tenant", "status")
     )
@@ -80,14 +79,14 @@ def upcoming_renewals(
         tier = renewal_tier(contract, as_of, urgent_days=urgent_days, soon_days=soon_days, window_days=window_days)
         if tier is None or (tier == TIER_MISSED and not include_missed):
             continue
-        deadline = notice_deadline(contract, as_of)
+        # term_end and deadline come from the database twins of terms.current_term_end / notice_deadline.
         items.append(
             RenewalItem(
                 contract=contract,
                 tier=tier,
-                term_end=current_term_end(contract, as_of),
-                notice_deadline=deadline,
-                days_to_deadline=(deadline - as_of).days,
+                term_end=contract.term_end,
+                notice_deadline=contract.deadline,
+                days_to_deadline=(contract.deadline - as_of).days,
                 renewal_value=monthly_cost(contract) * renewal_term_months(contract),
             )
         )
