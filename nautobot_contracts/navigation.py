@@ -5,15 +5,14 @@ from nautobot.apps.ui import NavMenuAddButton, NavMenuGroup, NavMenuImportButton
 APP = "nautobot_contracts"
 
 
-def _item(model_name, name, weight, add=True):
+def _item(model_name, name, weight, add=True, csv_import=True):
     """A menu item for one model's list, with add/import buttons shown to users who may add."""
     buttons = ()
+    permissions = [f"{APP}.add_{model_name}"]
     if add:
-        permissions = [f"{APP}.add_{model_name}"]
-        buttons = (
-            NavMenuAddButton(link=f"plugins:{APP}:{model_name}_add", permissions=permissions),
-            NavMenuImportButton(link=f"plugins:{APP}:{model_name}_import", permissions=permissions),
-        )
+        buttons += (NavMenuAddButton(link=f"plugins:{APP}:{model_name}_add", permissions=permissions),)
+    if add and csv_import:
+        buttons += (NavMenuImportButton(link=f"plugins:{APP}:{model_name}_import", permissions=permissions),)
     return NavMenuItem(
         link=f"plugins:{APP}:{model_name}_list",
         name=name,
@@ -43,8 +42,9 @@ menu_items = (
                 name="Attachments",
                 weight=200,
                 items=(
-                    _item("contractattachment", "Contract attachments", 100),
-                    _item("invoiceattachment", "Invoice attachments", 200),
+                    # Files are uploaded through the add form; CSV cannot carry them.
+                    _item("contractattachment", "Contract attachments", 100, csv_import=False),
+                    _item("invoiceattachment", "Invoice attachments", 200, csv_import=False),
                 ),
             ),
             NavMenuGroup(

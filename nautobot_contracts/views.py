@@ -80,6 +80,8 @@ class ContractAssignmentUIViewSet(NautobotUIViewSet):
 class ContractAttachmentUIViewSet(NautobotUIViewSet):
     """Files stored against contracts."""
 
+    # A file cannot travel in CSV, so no import button (uploads go through the add form).
+    action_buttons = ("add", "export")
     queryset = ContractAttachment.objects.select_related("contract")
     filterset_class = filters.ContractAttachmentFilterSet
     filterset_form_class = forms.ContractAttachmentFilterForm
@@ -93,6 +95,8 @@ class ContractAttachmentUIViewSet(NautobotUIViewSet):
 class InvoiceAttachmentUIViewSet(NautobotUIViewSet):
     """Files stored against invoices."""
 
+    # A file cannot travel in CSV, so no import button (uploads go through the add form).
+    action_buttons = ("add", "export")
     queryset = InvoiceAttachment.objects.select_related("invoice")
     filterset_class = filters.InvoiceAttachmentFilterSet
     filterset_form_class = forms.InvoiceAttachmentFilterForm

@@ -81,6 +81,14 @@ class AttachmentViewTestMixin:
         response = self.client.get(self._get_url("list"), headers={"HX-Request": "true"})
         self.assertContains(response, self._get_url("download", instance))
 
+    def test_list_offers_upload_but_no_csv_import(self):
+        self.user.is_superuser = True
+        self.user.save()
+        content = self.client.get(self._get_url("list")).content.decode()
+        self.assertIn(self._get_url("add"), content)
+        self.assertNotIn("nautobot.core.jobs.ImportObjects", content)
+        self.assertNotIn(self._get_url("import"), content)
+
     def test_edit_keeps_the_stored_file(self):
         instance = self._get_queryset().first()
         stored_name, digest = instance.file.name, instance.sha256

@@ -468,6 +468,9 @@ class NavigationTest(TestCase):
             },
         )  # fmt: skip
         self.assertEqual(items["Cost snapshots"].buttons, ())
+        self.assertEqual([button.title for button in items["Contracts"].buttons], ["Add", "Import"])
+        # Attachments are uploaded through the add form: CSV cannot carry a file.
+        self.assertEqual([button.title for button in items["Contract attachments"].buttons], ["Add"])
         for name, item in items.items():
             for button in item.buttons:
                 with self.subTest(item=name, button=button.title):
