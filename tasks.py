@@ -83,10 +83,13 @@ def _show(cmd):
     print(f"==> {text}", flush=True)
 
 
-def _run(cmd, env=None, check=True, capture=False, quiet=False):
-    """Run a command with inherited stdin/stdout/stderr (or captured output); fail the task on a non-zero exit."""
+def _run(cmd, env=None, check=True, capture=False, quiet=False, display=None):
+    """Run a command with inherited stdin/stdout/stderr (or captured output); fail the task on a non-zero exit.
+
+    ``display`` replaces the command in the printed line (for commands carrying a long script).
+    """
     if not quiet:
-        _show(cmd)
+        _show(display or cmd)
     result = subprocess.run(
         [str(part) for part in cmd],
         cwd=ROOT,
@@ -98,7 +101,8 @@ def _run(cmd, env=None, check=True, capture=False, quiet=False):
     if check and result.returncode != 0:
         if capture:
             sys.stderr.write((result.stdout or "") + (result.stderr or ""))
-        raise Exit(f"Command failed with exit code {result.returncode}: {shlex.join(str(p) for p in cmd)}", code=1)
+        shown = shlex.join(str(part) for part in (display or cmd))
+        raise Exit(f"Command failed with exit code {result.returncode}: {shown}", code=1)
     return result
 
 
@@ -587,7 +591,8 @@ def demo(c, timeout=300):
     env = ensure_services()
     ensure_database(env)
     _nautobot(env, "migrate", "--no-input")
-    result = _nautobot(env, "shell", "--no-imports", "--command", _DEMO_SETUP, capture=True)
+    display = _nautobot_cmd("shell", "--command", "<admin user, API token, app Jobs: see _DEMO_SETUP in tasks.py>")
+    result = _nautobot(env, "shell", "--no-imports", "--command", _DEMO_SETUP, capture=True, display=display)
     values = {}
     for line in result.stdout.splitlines():
         key, sep, value = line.partition("=")
