@@ -67,28 +67,30 @@ def plan(scale):
 def assignment_plan(sizes):
     """[(target kind, index in that kind, contract index)] for every assignment: deterministic, no repeated pair.
 
-    Racks, locations and tenants are targeted sparsely so that a realistic share of devices stays uncovered: half the
-    racks, the first third of the sites, one city in ten and one region (when the tree is big enough for those to be a
-    minority), 3 of the 20 tenants, one tenant group and one root group. The first ten device assignments go to one
-    device, so the panel benchmark renders a busy device.
+    Of every 1,000 assignments 800 go to devices, 100 to racks (the first half of them), 97 to sites (the first
+    third), and one each to a city or region (one city in ten, and one region when there are at least five), to one of
+    3 tenants, and to a tenant group or its root group; so a realistic share of devices stays uncovered and no object
+    gathers hundreds of contracts. The first ten device assignments go to one device, so the panel benchmark renders a
+    busy device.
     """
     upper = [("city", j) for j in range(sizes["cities"] // 10)] + ([("region", 0)] if sizes["regions"] >= 5 else [])
     sparse_sites = max(1, sizes["sites"] // 3)
-    planned, seen = [], set()
+    planned, seen, device_assignments = [], set(), 0
     for i in range(sizes["assignments"]):
-        kind = i % 20
-        if kind < 10:
-            target = ("device", 1 if i < 20 else (i * 7919) % sizes["devices"])
-        elif kind < 13:
+        kind = (i * 997) % 1000  # every kind in every run of 1,000, spread out so small scales see most of them
+        if kind < 800:
+            device_assignments += 1
+            target = ("device", 1 if device_assignments <= 10 else (i * 7919) % sizes["devices"])
+        elif kind < 900:
             target = ("rack", (i * 104_729) % max(1, sizes["racks"] // 2))
-        elif kind < 17 or (kind == 17 and not upper):
+        elif kind < 997 or (kind == 997 and not upper):
             target = ("site", (i * 31) % sparse_sites)
-        elif kind == 17:
-            target = upper[i % len(upper)]
-        elif kind == 18:
-            target = ("tenant", i % 3)
+        elif kind == 997:
+            target = upper[(i // 1000) % len(upper)]
+        elif kind == 998:
+            target = ("tenant", (i // 1000) % 3)
         else:
-            target = ("group", 3) if i % 2 else ("root group", 1)
+            target = ("group", 3) if (i // 1000) % 2 else ("root group", 1)
         # Shift by one contract per pass over the contracts so that, at full scale, no pair repeats.
         contract_index = (i * 13 + i // sizes["contracts"]) % sizes["contracts"]
         if (target, contract_index) not in seen:
