@@ -6,6 +6,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
 import django_filters
 from nautobot.apps.filters import (
+    BaseFilterSet,
     ContentTypeFilter,
     MultiValueCharFilter,
     MultiValueUUIDFilter,
@@ -204,7 +205,7 @@ class InvoiceAttachmentFilterSet(NautobotFilterSet):
         fields = ["id", "name", "description", "mime_type", "sha256", "tags"]
 
 
-class CostSnapshotFilterSet(NautobotFilterSet):
+class CostSnapshotFilterSet(BaseFilterSet):  # a BaseModel: no created/last_updated, custom fields or relationships
     """Filters for cost snapshots: date ranges (?snapshot_date__gte=...) and currency."""
 
     q = SearchFilter(filter_predicates={"currency": "iexact"})
