@@ -729,7 +729,8 @@ def docs(c):
     """Build the documentation with `mkdocs build --strict` (mkdocs.yml sets the output folder)."""
     if not (ROOT / "mkdocs.yml").exists():
         raise Exit("mkdocs.yml does not exist yet: there is no documentation site to build.", code=1)
-    _run([_venv_tool("mkdocs"), "build", "--strict"])
+    # NO_MKDOCS_2_WARNING silences mkdocs-material's banner about its successor.
+    _run([_venv_tool("mkdocs"), "build", "--strict"], env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
 
 
 # --------------------------------------------------------------------------------------------------------------------
