@@ -699,6 +699,12 @@ class AttachmentUploadTest(APITestCase):
         self.assertNotIn(attachment.file.name, detail.content.decode())
         self.assertNotIn("/media/", self.client.get(self.list_url, **self.header).content.decode())
 
+    def test_download_url_null_without_download_view(self):
+        with mock.patch("nautobot_contracts.api.serializers.reverse", side_effect=NoReverseMatch):
+            response = self.upload()
+        self.assertHttpStatus(response, status.HTTP_201_CREATED)
+        self.assertIsNone(response.json()["download_url"])
+
     def test_invoice_attachment_upload(self):
         url = reverse(f"{API}:invoiceattachment-list")
         body = {"invoice": str(self.invoice.pk), "file": pdf_upload("bill.pdf"), "name": "March bill"}
