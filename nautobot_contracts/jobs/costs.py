@@ -12,7 +12,7 @@ from nautobot_contracts.jobs.base import (
     today,
 )
 from nautobot_contracts.models import Contract, ContractAssignment, ServiceProvider
-from nautobot_contracts.services import fx, history, money
+from nautobot_contracts.services import coverage, fx, history, money
 from nautobot_contracts.services.terms import money_str, restrict
 
 name = GROUPING  # pylint: disable=invalid-name  # the Job grouping shown in Nautobot
@@ -21,9 +21,7 @@ DEFAULT_FORECAST_DAYS = money.RENEWAL_FORECAST_DAYS
 
 
 def coverage_gap_count(as_of, user):
-    """Devices the user may view that no coverage contract covers on `as_of` (the coverage engineer's rule)."""
-    from nautobot_contracts.services import coverage  # pylint: disable=import-outside-toplevel
-
+    """Devices the user may view that nothing covers on `as_of` (the rule in services.coverage)."""
     return coverage.uncovered_devices(as_of, user=user).count()
 
 
