@@ -1,6 +1,7 @@
 """Job: Check upcoming renewals."""
 
 from nautobot.apps.jobs import BooleanVar, MultiObjectVar, ObjectVar
+from nautobot.extras.choices import LogLevelChoices
 from nautobot.tenancy.models import Tenant
 
 from nautobot_contracts.app_settings import get_setting
@@ -71,7 +72,7 @@ class CheckUpcomingRenewals(ContractsJob):
                 "renewal_value": money_str(item.renewal_value),
             }
             rows.append(row)
-            self._log_item(item, row)
+        self.log_lines(self._log_line(item, row) for item, row in zip(items, rows, strict=True))
 
         counts = tier_counts(items)
         self.logger.info(
@@ -84,18 +85,21 @@ class CheckUpcomingRenewals(ContractsJob):
         self.create_file(f"upcoming-renewals-{as_of.isoformat()}.csv", csv_text(CSV_COLUMNS, rows))
         return {"as_of": as_of.isoformat(), "window_days": window_days, "counts": counts, "contracts": rows}
 
-    def _log_item(self, item, row):
-        """One line per contract; missed and urgent ones as warnings."""
+    @staticmethod
+    def _log_line(item, row):
+        """One (level, message, contract) line per contract; missed and urgent ones as warnings."""
         if item.tier == TIER_MISSED:
             outcome = "it will renew for another term" if row["auto_renew"] else "it will lapse"
             when = f"notice deadline {row['notice_deadline']} passed {-item.days_to_deadline} day(s) ago; {outcome}"
         else:
             outcome = "auto-renews" if row["auto_renew"] else "ends"
             when = f"notice deadline {row['notice_deadline']} in {item.days_to_deadline} day(s); {outcome}"
-        message = "%s: %s (%s), %s on %s, renewal value %s %s."
-        args = (item.tier.upper(), row["name"], row["provider"], when, row["term_end"], row["renewal_value"])
-        log = self.logger.warning if item.tier in (TIER_MISSED, TIER_URGENT) else self.logger.info
-        log(message, *args, row["currency"], extra={"object": item.contract})
+        message = (
+            f"{item.tier.upper()}: {row['name']} ({row['provider']}), {when} on {row['term_end']}, "
+            f"renewal value {row['renewal_value']} {row['currency']}."
+        )
+        level = LogLevelChoices.LOG_WARNING if item.tier in (TIER_MISSED, TIER_URGENT) else LogLevelChoices.LOG_INFO
+        return level, message, item.contract
 
 
 jobs = (CheckUpcomingRenewals,)
