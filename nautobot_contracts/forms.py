@@ -1,5 +1,7 @@
 """Forms for the UI: a model form, a bulk-edit form and a filter form per model."""
 
+import os
+
 from django import forms
 from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
@@ -413,6 +415,15 @@ class AttachmentFormMixin:
             del self.fields["file"]
         else:
             self.fields["file"].widget = forms.FileInput()
+
+    def clean(self):
+        """Default a blank name to the file name here, so a clash is a form error rather than a failed insert."""
+        super().clean()
+        uploaded = self.cleaned_data.get("file")
+        if uploaded and not self.cleaned_data.get("name"):
+            # The model does the same in save(), but only after the uniqueness checks have run.
+            self.cleaned_data["name"] = os.path.basename(uploaded.name)
+        return self.cleaned_data
 
 
 class ContractAttachmentForm(AttachmentFormMixin, NautobotModelForm):

@@ -78,7 +78,7 @@ class ContractTable(StatusTableMixin, BaseTable):
         fields = (
             "pk", "name", "contract_number", "provider", "status", "contract_type", "tenant", "start_date",
             "end_date", "auto_renew", "notice_period_days", "renewal_term_months", "recurring_cost",
-            "billing_period", "one_time_cost", "currency", "monthly_cost", "cost_center", "purchase_order",
+            "billing_period", "one_time_cost", "monthly_cost", "currency", "cost_center", "purchase_order",
             "invoice_count", "assignment_count", "description", "tags", "actions",
         )  # fmt: skip
         default_columns = (

@@ -5,6 +5,7 @@ from urllib.parse import urlencode
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from nautobot.apps.templatetags import hyperlinked_email, hyperlinked_phone_number, placeholder
 from nautobot.apps.ui import (
@@ -97,7 +98,7 @@ class ContractTermsPanel(KeyValueTablePanel):
             days_left = (deadline - today).days
             when = f"in {days_left} days" if days_left >= 0 else f"{-days_left} days ago"
             data["current_term_end"] = terms.current_term_end(contract, today)
-            data["notice_deadline"] = f"{deadline.isoformat()} ({when})"
+            data["notice_deadline"] = f"{date_format(deadline)} ({when})"
             tier = terms.renewal_tier(contract, today)
             if tier:
                 css, label = TIER_BADGES[tier]

@@ -215,6 +215,16 @@ class UploadTest(TestCase):
         self.assertHttpStatus(response, 302)
         self.assertEqual(InvoiceAttachment.objects.get(invoice=self.invoice).name, "Invoice PDF")
 
+    def test_same_file_name_twice_is_a_form_error(self):
+        self.assertHttpStatus(self.post({"contract": self.contract.pk, "file": upload("msa.pdf")}), 302)
+        response = self.post({"contract": self.contract.pk, "file": upload("msa.pdf")})
+        self.assertHttpStatus(response, 200)
+        self.assertContains(response, "already exists")
+        self.assertEqual(ContractAttachment.objects.count(), 1)
+        # Renamed, the same file is accepted.
+        response = self.post({"contract": self.contract.pk, "file": upload("msa.pdf"), "name": "MSA copy"})
+        self.assertHttpStatus(response, 302)
+
     def test_file_is_required(self):
         response = self.post({"contract": self.contract.pk, "name": "No file"})
         self.assertHttpStatus(response, 200)

@@ -9,6 +9,7 @@ from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from nautobot.apps.testing import TestCase, ViewTestCases
 from nautobot.extras.models import Status
 from nautobot.tenancy.models import Tenant
@@ -304,7 +305,7 @@ class ContractDetailTest(TestCase):
         self.assertEqual(monthly, "333.33")
         self.assertIn(f"{monthly} EUR", content)
         deadline = terms.notice_deadline(self.contract, self.today)
-        self.assertIn(f"{deadline.isoformat()} (in 10 days)", content)
+        self.assertIn(f"{date_format(deadline)} (in 10 days)", content)
         self.assertEqual(terms.renewal_tier(self.contract, self.today), terms.TIER_URGENT)
         self.assertIn("Urgent", content)
         self.assertIn("Current term end", content)
@@ -317,7 +318,8 @@ class ContractDetailTest(TestCase):
         content = self.get_page().content.decode()
         term_end = terms.current_term_end(self.contract, self.today)
         self.assertGreater(term_end, self.today)
-        self.assertIn(terms.notice_deadline(self.contract, self.today).isoformat(), content)
+        self.assertIn(date_format(terms.notice_deadline(self.contract, self.today)), content)
+        self.assertIn(date_format(term_end), content)
 
     def test_inactive_contract_has_no_renewal_figures(self):
         self.contract.status = Status.objects.get(name="Cancelled")
