@@ -1,6 +1,7 @@
 """Jobs: Monthly cost report, Capture cost history snapshot, Detect cost anomalies."""
 
 from nautobot.dcim.models import Device
+from nautobot.extras.choices import LogLevelChoices
 
 from nautobot_contracts.jobs.base import (
     GROUPING,
@@ -62,6 +63,7 @@ class MonthlyCostReport(ContractsJob):
         gaps = coverage_gap_count(as_of, self.user)
 
         per_currency = {}
+        lines = []  # one insert for all currencies rather than two queries a line
         for code in sorted(totals):
             item = totals[code]
             per_currency[code] = {
@@ -76,16 +78,16 @@ class MonthlyCostReport(ContractsJob):
                 if rate is not None
                 else "no exchange rate: not converted"
             )
-            self.logger.info(
-                "%s: monthly burn %s (%s), annualized %s, renewal forecast %d days %s, %d active contract(s).",
-                code,
-                per_currency[code]["monthly_burn"],
-                converted,
-                per_currency[code]["annualized"],
-                forecast_days,
-                per_currency[code]["renewal_forecast"],
-                item.active_contracts,
+            lines.append(
+                (
+                    LogLevelChoices.LOG_INFO,
+                    f"{code}: monthly burn {per_currency[code]['monthly_burn']} ({converted}), annualized "
+                    f"{per_currency[code]['annualized']}, renewal forecast {forecast_days} days "
+                    f"{per_currency[code]['renewal_forecast']}, {item.active_contracts} active contract(s).",
+                    None,
+                )
             )
+        self.log_lines(lines)
         if conversion.unconverted:
             self.logger.warning(
                 "No exchange rate into %s on or before %s for %s: left out of the total.",
@@ -101,14 +103,17 @@ class MonthlyCostReport(ContractsJob):
             gaps,
         )
         providers = ServiceProvider.objects.in_bulk({vendor["provider_id"] for vendor in vendors})
-        for vendor in vendors:
-            self.logger.info(
-                "Top vendor in %s: %s, monthly burn %s.",
-                vendor["currency"],
-                vendor["provider"],
-                money_str(vendor["monthly_burn"]),
-                extra={"object": providers.get(vendor["provider_id"])},
-            )
+        self.log_lines(
+            [
+                (
+                    LogLevelChoices.LOG_INFO,
+                    f"Top vendor in {vendor['currency']}: {vendor['provider']}, monthly burn "
+                    f"{money_str(vendor['monthly_burn'])}.",
+                    providers.get(vendor["provider_id"]),
+                )
+                for vendor in vendors
+            ]
+        )
 
         csv_rows = [{"currency": code, **figures} for code, figures in per_currency.items()]
         self.create_file(
