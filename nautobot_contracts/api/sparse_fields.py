@@ -54,7 +54,10 @@ class SparseFieldsMixin:
     def fields(self):
         """The serializer's fields, pruned per `?fields=` / `?omit=` (Nautobot's opt-in/m2m pruning runs first)."""
         fields = super().fields
-        selection = self._sparse_selection()
+        # `fields` is read once per represented object; parse the request once per serializer.
+        if not hasattr(self, "_sparse_selection_cache"):
+            self._sparse_selection_cache = self._sparse_selection()
+        selection = self._sparse_selection_cache
         if selection is None:
             return fields
         keep, omit = selection
