@@ -74,9 +74,11 @@ class NautobotContractsConfig(NautobotAppConfig):
         from nautobot.apps import nautobot_database_ready
 
         from nautobot_contracts import signals
+        from nautobot_contracts.filter_extensions import register_short_alias
         from nautobot_contracts.models import ContractAttachment, InvoiceAttachment
 
         nautobot_database_ready.connect(signals.create_statuses, sender=self)
+        register_short_alias()
         for model in (ContractAttachment, InvoiceAttachment):
             post_delete.connect(signals.remove_attachment_file, sender=model, dispatch_uid=f"{model.__name__}-file")
 

@@ -10,8 +10,10 @@ from nautobot.extras.signals import change_context_state
 
 from nautobot_contracts.services import coverage
 
-# Nautobot requires filters added by an app to start with the app's name.
+# Nautobot requires filters added through FilterExtension to start with the app's name.
 HAS_COVERAGE = "nautobot_contracts_has_contract_coverage"
+# The short name operators were promised (/api/dcim/devices/?has_contract_coverage=false), added as an alias.
+HAS_COVERAGE_ALIAS = "has_contract_coverage"
 
 
 class ContractCoverageFilter(django_filters.BooleanFilter):
@@ -58,3 +60,15 @@ class DeviceFilterExtension(FilterExtension):
 
 
 filter_extensions = [DeviceFilterExtension]
+
+
+def register_short_alias():
+    """Also accept `has_contract_coverage` on Nautobot's Devices filter set (REST, UI list URLs, GraphQL).
+
+    FilterExtension has no door for an unprefixed name, so this makes the same `add_filter` call Nautobot's extension
+    loader makes; called once from the app's ready(). An existing filter of that name is left alone.
+    """
+    from nautobot.dcim.filters import DeviceFilterSet  # pylint: disable=import-outside-toplevel
+
+    if HAS_COVERAGE_ALIAS not in DeviceFilterSet.base_filters:
+        DeviceFilterSet.add_filter(HAS_COVERAGE_ALIAS, ContractCoverageFilter(label="Has contract coverage"))

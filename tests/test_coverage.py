@@ -378,6 +378,19 @@ class DevicesFilterTest(APITestCase):
         self.assertEqual(len(before), len(after))
 
 
+class DevicesFilterShortNameTest(DevicesFilterTest):
+    """The issue's exact call, /api/dcim/devices/?has_contract_coverage=false, via the app's alias."""
+
+    FILTER = "has_contract_coverage"
+
+    def test_ui_list(self):
+        self.client.force_login(self.user)
+        url = f"{reverse('dcim:device_list')}?{self.FILTER}=False"
+        content = self.client.get(url, HTTP_HX_REQUEST="true").content.decode()
+        self.assertIn(self.bare.get_absolute_url(), content)
+        self.assertNotIn(self.covered.get_absolute_url(), content)
+
+
 class DevicesFilterUITest(TestCase):
     """The same filter on the Devices list page, and its field in the Devices filter form."""
 
