@@ -7,8 +7,7 @@ its serializer shows; the querysets here add what it cannot see (the generic ass
 
 from django.apps import apps
 from django.contrib.contenttypes.prefetch import GenericPrefetch
-from nautobot.apps.api import NautobotModelViewSet, ReadOnlyModelViewSet
-from nautobot.core.api.parsers import NautobotCSVParser
+from nautobot.apps.api import NautobotCSVParser, NautobotModelViewSet, ReadOnlyModelViewSet
 from nautobot.dcim.models import Device
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 
