@@ -16,6 +16,11 @@ def get_setting(name):
     return NautobotContractsConfig.default_settings[name]
 
 
+def default_renewal_term_months():
+    """Default for a new contract's renewal term (setting `default_renewal_term_months`)."""
+    return get_setting("default_renewal_term_months")
+
+
 def assignable_model_labels():
     """The "app_label.model" names contracts may be assigned to, lower-cased."""
     return [label.lower() for label in get_setting("assignable_models")]

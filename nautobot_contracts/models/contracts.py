@@ -7,6 +7,7 @@ from django.db.models import F, Q
 from nautobot.apps.constants import CHARFIELD_MAX_LENGTH
 from nautobot.apps.models import PrimaryModel, StatusField, extras_features
 
+from nautobot_contracts.app_settings import default_renewal_term_months
 from nautobot_contracts.choices import BillingPeriodChoices, ContractTypeChoices
 from nautobot_contracts.currencies import CurrencyField
 from nautobot_contracts.models.money import currency_format_constraint, money_field, non_negative_constraint
@@ -50,7 +51,9 @@ class Contract(PrimaryModel):
         blank=True, null=True, help_text="Days before the term end by which notice must be given"
     )
     renewal_term_months = models.PositiveSmallIntegerField(
-        default=12, validators=[MinValueValidator(1)], help_text="Length of each renewal term, in months"
+        default=default_renewal_term_months,
+        validators=[MinValueValidator(1)],
+        help_text="Length of each renewal term, in months",
     )
     cost_center = models.CharField(max_length=CHARFIELD_MAX_LENGTH, blank=True)
     purchase_order = models.CharField(max_length=CHARFIELD_MAX_LENGTH, blank=True)
