@@ -22,14 +22,15 @@ def source_html(entry):
 def coverage_row(entry, as_of):
     """One table row for a coverage entry; term end and notice deadline come from services.terms."""
     contract = entry.contract
+    figures = terms.term_figures(contract, as_of)
     return {
         "contract": hyperlinked_object(contract, "name"),
         "source": source_html(entry),
         "provider": hyperlinked_object(contract.provider, "name"),
         "type": contract.get_contract_type_display(),
         "status": hyperlinked_object_with_color(contract.status),
-        "term_end": terms.current_term_end(contract, as_of).isoformat(),
-        "notice_deadline": terms.notice_deadline(contract, as_of).isoformat(),
+        "term_end": figures.current_term_end.isoformat(),
+        "notice_deadline": figures.notice_deadline.isoformat() if figures.notice_deadline else "—",
         "covers": render_boolean(entry.covers),
     }
 

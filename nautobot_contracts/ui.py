@@ -81,27 +81,23 @@ class ContractTermsPanel(KeyValueTablePanel):
         contract = get_obj_from_context(context)
         today = timezone.localdate()
         currency = contract.currency
-        active = terms.is_active_on(contract, today)
+        figures = terms.term_figures(contract, today)
         data = {
             "recurring_cost": f"{terms.money_str(contract.recurring_cost)} {currency} "
             f"({contract.get_billing_period_display().lower()})",
             "one_time_cost": f"{terms.money_str(contract.one_time_cost)} {currency}",
             "monthly_cost": f"{terms.money_str(terms.monthly_cost(contract))} {currency}",
-            "active": active,
-            "current_term_end": None,
+            "active": figures.active,
+            "current_term_end": figures.current_term_end if figures.active else None,
             "notice_deadline": None,
             "renewal_tier": None,
         }
-        # Term end, deadline and tier are defined for contracts in force only (DOMAIN.md, Renewals).
-        if active:
-            deadline = terms.notice_deadline(contract, today)
-            days_left = (deadline - today).days
+        if figures.active:
+            days_left = figures.days_to_deadline
             when = f"in {days_left} days" if days_left >= 0 else f"{-days_left} days ago"
-            data["current_term_end"] = terms.current_term_end(contract, today)
-            data["notice_deadline"] = f"{date_format(deadline)} ({when})"
-            tier = terms.renewal_tier(contract, today)
-            if tier:
-                css, label = TIER_BADGES[tier]
+            data["notice_deadline"] = f"{date_format(figures.notice_deadline)} ({when})"
+            if figures.tier:
+                css, label = TIER_BADGES[figures.tier]
                 data["renewal_tier"] = format_html('<span class="badge {}">{}</span>', css, label)
         return data
 

@@ -421,8 +421,8 @@ class ContractComputedFieldsTest(APITestCase):
             self.missed: ("100.00", "2026-06-30", "2026-05-31", "missed"),
             # 1000 / 6 = 166.666...; no notice period, deadline = term end, 25 days: urgent (2 x 14 when auto-renewing).
             self.urgent: ("166.67", "2026-07-10", "2026-07-10", "urgent"),
-            # One-time costs nothing per month; a pending contract is never ranked.
-            self.pending: ("0.00", "2026-07-01", "2026-07-01", None),
+            # One-time costs nothing per month; a pending contract is not in force: its end date, no deadline, no tier.
+            self.pending: ("0.00", "2026-07-01", None, None),
             # Active but due outside the 90-day window.
             self.far: ("100.00", "2027-12-31", "2027-12-31", None),
         }

@@ -76,7 +76,9 @@ class ContractSerializer(SparseFieldsMixin, CurrencyMappingMixin, NautobotModelS
 
     monthly_cost = serializers.SerializerMethodField(help_text="Recurring cost per month, rounded half-up to cents")
     current_term_end = serializers.SerializerMethodField(help_text="End of the current term, as of today")
-    notice_deadline = serializers.SerializerMethodField(help_text="Last day to give notice, as of today")
+    notice_deadline = serializers.SerializerMethodField(
+        help_text="Last day to give notice, as of today; null when the contract is not in force"
+    )
     renewal_tier = serializers.SerializerMethodField(
         help_text="missed, urgent, soon or upcoming as of today; null when the contract is not active or not due"
     )
@@ -99,23 +101,27 @@ class ContractSerializer(SparseFieldsMixin, CurrencyMappingMixin, NautobotModelS
         """recurring_cost / months per bill, as a string with two decimals."""
         return terms.money_str(terms.monthly_cost(obj))
 
+    def _figures(self, obj):
+        # Three fields read the same figures; compute them once per contract and response.
+        cache = self.__dict__.setdefault("_term_figures", {})
+        if obj.pk not in cache:
+            cache[obj.pk] = terms.term_figures(obj, self._as_of())
+        return cache[obj.pk]
+
     @extend_schema_field(OpenApiTypes.DATE)
     def get_current_term_end(self, obj):
-        """End date rolled forward by renewal terms while auto-renewing."""
-        return terms.current_term_end(obj, self._as_of())
+        """End date rolled forward by renewal terms while the contract is in force and auto-renews."""
+        return self._figures(obj).current_term_end
 
     @extend_schema_field(OpenApiTypes.DATE)
     def get_notice_deadline(self, obj):
-        """Current term end minus the notice period."""
-        return terms.notice_deadline(obj, self._as_of())
+        """Current term end minus the notice period; null when the contract is not in force."""
+        return self._figures(obj).notice_deadline
 
     @extend_schema_field(serializers.ChoiceField(choices=terms.TIERS, allow_null=True, read_only=True))
     def get_renewal_tier(self, obj):
-        """The renewal check ranks active contracts only (DOMAIN.md, Renewals)."""
-        as_of = self._as_of()
-        if not terms.is_active_on(obj, as_of):
-            return None
-        return terms.renewal_tier(obj, as_of)
+        """The renewal check ranks contracts in force only (DOMAIN.md, Renewals)."""
+        return self._figures(obj).tier
 
 
 class InvoiceSerializer(SparseFieldsMixin, CurrencyMappingMixin, NautobotModelSerializer, TaggedModelSerializerMixin):

@@ -6,15 +6,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('nautobot_contracts', '0001_initial'),
+        ("nautobot_contracts", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='contract',
-            name='renewal_term_months',
-            field=models.PositiveSmallIntegerField(default=nautobot_contracts.app_settings.default_renewal_term_months, validators=[django.core.validators.MinValueValidator(1)]),
+            model_name="contract",
+            name="renewal_term_months",
+            field=models.PositiveSmallIntegerField(
+                default=nautobot_contracts.app_settings.default_renewal_term_months,
+                validators=[django.core.validators.MinValueValidator(1)],
+            ),
         ),
     ]

@@ -2,6 +2,7 @@
 
 import datetime
 from decimal import ROUND_HALF_UP, Decimal
+from typing import NamedTuple
 
 from dateutil.relativedelta import relativedelta
 from django.db.models import Case, DateField, DecimalField, ExpressionWrapper, F, Func, IntegerField, Q, Value, When
@@ -110,6 +111,30 @@ def current_term_end(contract, as_of):
 def notice_deadline(contract, as_of):
     """Current term end minus the notice period (the term end itself when there is no notice period)."""
     return current_term_end(contract, as_of) - datetime.timedelta(days=contract.notice_period_days or 0)
+
+
+class TermFigures(NamedTuple):
+    """What every surface shows about one contract's term on a date."""
+
+    active: bool
+    current_term_end: datetime.date
+    notice_deadline: datetime.date | None
+    days_to_deadline: int | None
+    tier: str | None
+
+
+def term_figures(contract, as_of):
+    """Term end, notice deadline, days left and renewal tier of one contract on `as_of` (status must be loaded).
+
+    Renewal figures exist only for a contract in force: for any other (pending, cancelled, expired, lapsed) the term
+    end is its end date, never rolled forward, and there is no deadline and no tier.
+    """
+    if not is_active_on(contract, as_of):
+        return TermFigures(False, contract.end_date, None, None, None)
+    deadline = notice_deadline(contract, as_of)
+    return TermFigures(
+        True, current_term_end(contract, as_of), deadline, (deadline - as_of).days, renewal_tier(contract, as_of)
+    )
 
 
 def renewal_tier(contract, as_of, urgent_days=None, soon_days=None, window_days=None):
