@@ -1,5 +1,7 @@
 """Webhooks: changes made through the REST API fan out through Nautobot's webhook machinery for every model."""
 
+import datetime
+from decimal import Decimal
 import json
 import shutil
 import tempfile
@@ -10,6 +12,7 @@ from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from nautobot.apps.change_logging import web_request_context
 from nautobot.apps.testing import APITestCase
 from nautobot.core.api.utils import get_serializer_for_model
 from nautobot.extras.choices import ObjectChangeActionChoices
@@ -21,10 +24,12 @@ from nautobot_contracts.models import (
     Contract,
     ContractAssignment,
     ContractAttachment,
+    CostSnapshot,
     ExchangeRate,
     Invoice,
     ServiceProvider,
 )
+from nautobot_contracts.services.history import write_snapshot
 from tests import factories
 
 API = "plugins-api:nautobot_contracts-api"
@@ -192,14 +197,34 @@ class WebhookSupportTest(unittest.TestCase):
 
     def test_webhook_models_have_serializer_and_change_log(self):
         for model in self.webhook_models():
-            if model._meta.model_name == "costsnapshot":
-                continue
             with self.subTest(model=model._meta.model_name):
                 get_serializer_for_model(model)
                 self.assertTrue(hasattr(model, "to_objectchange"))
 
-    @unittest.expectedFailure
     def test_cost_snapshot_webhooks(self):
         # CostSnapshot declares the "webhooks" feature but is a plain BaseModel without change logging, so no
         # webhook can ever fire for it. Reported to the lead (model change: ChangeLoggedModel, or drop the feature).
         self.assertTrue(hasattr(apps.get_model("nautobot_contracts", "CostSnapshot"), "to_objectchange"))
+
+
+class CostSnapshotWebhookTest(APITestCase):
+    """The snapshot writer's rows are change-logged, so a webhook on cost snapshots fires on create and update."""
+
+    def test_snapshot_write_fires_create_then_update(self):
+        make_webhook(CostSnapshot, type_create=True, type_update=True)
+        row = {"monthly_burn": Decimal("10.00"), "renewal_90d": Decimal("0"), "active_contract_count": 1}
+        with mock.patch("nautobot.extras.tasks.process_webhook.apply_async") as enqueue:
+            with web_request_context(self.user):
+                write_snapshot([CostSnapshot(snapshot_date=datetime.date(2026, 5, 1), currency="EUR", **row)])
+            with web_request_context(self.user):
+                write_snapshot([CostSnapshot(snapshot_date=datetime.date(2026, 5, 1), currency="EUR", **row)])
+        sent = [call.kwargs["args"] for call in enqueue.call_args_list]
+        self.assertEqual(
+            [(args[2], args[3]) for args in sent],
+            [
+                ("costsnapshot", ObjectChangeActionChoices.ACTION_CREATE),
+                ("costsnapshot", ObjectChangeActionChoices.ACTION_UPDATE),
+            ],
+        )
+        self.assertEqual(sent[0][1]["currency"], "EUR")
+        self.assertEqual(CostSnapshot.objects.filter(currency="EUR").count(), 1)

@@ -1,17 +1,18 @@
 """Cost snapshots: write-once daily history of spend per currency."""
 
 from django.db import models
-from nautobot.apps.models import BaseModel, extras_features
+from nautobot.apps.models import BaseModel, ChangeLoggedModel, extras_features
 
 from nautobot_contracts.currencies import CurrencyField
 from nautobot_contracts.models.money import money_field
 
 
 @extras_features("graphql", "webhooks")
-class CostSnapshot(BaseModel):
+class CostSnapshot(ChangeLoggedModel, BaseModel):
     """Totals for one currency on one date, written only by the "Capture cost history snapshot" Job.
 
-    No foreign key to Contract: history must survive contract deletions.
+    No foreign key to Contract: history must survive contract deletions. Change-logged so that each write is
+    recorded (who ran or backfilled the Job) and fans out through Nautobot's webhooks.
     """
 
     snapshot_date = models.DateField()

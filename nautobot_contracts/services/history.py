@@ -4,7 +4,7 @@ from dataclasses import dataclass
 import datetime
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max, Q
 
 from nautobot_contracts.services.money import RENEWAL_FORECAST_DAYS, currency_totals
@@ -62,28 +62,33 @@ def snapshot_rows(as_of, coverage_gap_count=None, user=None):
     return rows
 
 
-def write_snapshot(rows):
-    """Insert or update the rows on (snapshot_date, currency) in one statement; safe when two runs overlap.
+# Key of the PostgreSQL advisory lock that serializes snapshot writers (any constant unique to this purpose).
+SNAPSHOT_WRITER_LOCK = 7_254_810_331
 
-    PostgreSQL's INSERT ... ON CONFLICT DO UPDATE takes the row lock a concurrent writer holds and then updates, so
-    overlapping runs neither duplicate a row nor raise an IntegrityError. Returns the stored rows, read back (an
-    updated row keeps its original id, which bulk_create does not report).
+
+def write_snapshot(rows):
+    """Create or update the rows on (snapshot_date, currency); safe when two runs overlap.
+
+    Writers take one transaction-scoped advisory lock, so an overlapping run waits for the first to commit and then
+    updates the rows it wrote: no duplicate, no IntegrityError. Each row is written with a normal save(), so the write
+    is change-logged and fans out through Nautobot's webhooks. One row per currency: a handful of queries.
     """
     from nautobot_contracts.models import CostSnapshot  # pylint: disable=import-outside-toplevel
 
     if not rows:
         return []
     with transaction.atomic():
-        CostSnapshot.objects.bulk_create(
-            rows,
-            update_conflicts=True,
-            unique_fields=["snapshot_date", "currency"],
-            update_fields=[*SNAPSHOT_VALUE_FIELDS, "captured_at"],
-        )
-        keys = Q(pk__in=[])
-        for row in rows:
-            keys |= Q(snapshot_date=row.snapshot_date, currency=row.currency)
-        return list(CostSnapshot.objects.filter(keys).order_by("snapshot_date", "currency"))
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SNAPSHOT_WRITER_LOCK])
+        stored = [
+            CostSnapshot.objects.update_or_create(
+                snapshot_date=row.snapshot_date,
+                currency=row.currency,
+                defaults={field: getattr(row, field) for field in SNAPSHOT_VALUE_FIELDS},
+            )[0]
+            for row in rows
+        ]
+    return sorted(stored, key=lambda row: (row.snapshot_date, row.currency))
 
 
 @dataclass(frozen=True)
