@@ -2,16 +2,26 @@
 
 import datetime
 from decimal import Decimal
+import shutil
+import tempfile
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from django.test import override_settings
 from nautobot.apps.testing import TestCase
 from nautobot.dcim.models import Device, Manufacturer
 
-from nautobot_contracts.models import Contract, ContractAssignment, ExchangeRate, Invoice, ServiceProvider
+from nautobot_contracts.models import (
+    Contract,
+    ContractAssignment,
+    ContractAttachment,
+    ExchangeRate,
+    Invoice,
+    ServiceProvider,
+)
 from tests import factories
 
 D = datetime.date
@@ -210,3 +220,20 @@ class ExchangeRateInvariantsTest(TestCase):
             ExchangeRate(currency="GBP", rate=Decimal("0"), effective_date=D(2026, 1, 1)).full_clean()
         with self.assertRaises(IntegrityError), transaction.atomic():
             ExchangeRate(currency="GBP", rate=Decimal("0"), effective_date=D(2026, 1, 1)).save()
+
+
+class AttachmentInvariantsTest(TestCase):
+    """A blank name defaults to the file name early enough for the per-parent uniqueness check to see it."""
+
+    def test_duplicate_default_name_is_a_validation_error(self):
+        media_root = tempfile.mkdtemp(prefix="nautobot-contracts-models-")
+        self.addCleanup(shutil.rmtree, media_root, ignore_errors=True)
+        contract = factories.ContractFactory()
+        with self.settings(MEDIA_ROOT=media_root):
+            first = ContractAttachment(contract=contract, file=SimpleUploadedFile("sow.pdf", b"%PDF-1.4"))
+            first.validated_save()
+            self.assertEqual(first.name, "sow.pdf")
+            second = ContractAttachment(contract=contract, file=SimpleUploadedFile("sow.pdf", b"%PDF-1.4 v2"))
+            with self.assertRaises(ValidationError):
+                second.validated_save()
+        self.assertEqual(ContractAttachment.objects.filter(contract=contract).count(), 1)

@@ -66,8 +66,10 @@ class AttachmentBase(PrimaryModel):
         return os.path.basename(self.file.name) if self.file else ""
 
     def clean(self):
-        """Enforce the size and extension limits on a newly uploaded file."""
+        """Default the name to the file name (before the uniqueness check), and enforce the upload limits."""
         super().clean()
+        if not self.name and self.file:
+            self.name = os.path.basename(self.file.name)
         if self.file and not getattr(self.file, "_committed", True):
             try:
                 validate_attachment_file(self.file)
