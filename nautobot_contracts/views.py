@@ -1,16 +1,21 @@
-"""UI views: a NautobotUIViewSet per model (list + detail only for cost snapshots) and the attachment downloads."""
+"""UI views: a NautobotUIViewSet per model (list + detail only for cost snapshots) and the attachment downloads.
+
+CSV imports on the `<model>/import/` pages go through `csv_import` (all or nothing, every bad line reported).
+"""
 
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from nautobot.apps.views import (
     GenericView,
     NautobotUIViewSet,
+    ObjectChangeLogViewMixin,
     ObjectDetailViewMixin,
     ObjectListViewMixin,
 )
 
 from nautobot_contracts import filters, forms, tables, ui
 from nautobot_contracts.api import serializers
+from nautobot_contracts.csv_import import CSVImportViewMixin
 from nautobot_contracts.models import (
     Contract,
     ContractAssignment,
@@ -23,7 +28,7 @@ from nautobot_contracts.models import (
 )
 
 
-class ServiceProviderUIViewSet(NautobotUIViewSet):
+class ServiceProviderUIViewSet(CSVImportViewMixin, NautobotUIViewSet):
     """Service providers."""
 
     queryset = ServiceProvider.objects.select_related("circuit_provider")
@@ -36,7 +41,7 @@ class ServiceProviderUIViewSet(NautobotUIViewSet):
     object_detail_content = ui.service_provider_content
 
 
-class ContractUIViewSet(NautobotUIViewSet):
+class ContractUIViewSet(CSVImportViewMixin, NautobotUIViewSet):
     """Contracts; the detail page shows the computed costs and renewal dates."""
 
     queryset = Contract.objects.select_related("provider", "status", "tenant")
@@ -49,7 +54,7 @@ class ContractUIViewSet(NautobotUIViewSet):
     object_detail_content = ui.contract_content
 
 
-class InvoiceUIViewSet(NautobotUIViewSet):
+class InvoiceUIViewSet(CSVImportViewMixin, NautobotUIViewSet):
     """Invoices."""
 
     queryset = Invoice.objects.select_related("contract__provider", "status")
@@ -62,7 +67,7 @@ class InvoiceUIViewSet(NautobotUIViewSet):
     object_detail_content = ui.invoice_content
 
 
-class ContractAssignmentUIViewSet(NautobotUIViewSet):
+class ContractAssignmentUIViewSet(CSVImportViewMixin, NautobotUIViewSet):
     """Assignments; the generic target is prefetched once per object type."""
 
     queryset = ContractAssignment.objects.select_related("contract__provider", "assigned_object_type").prefetch_related(
@@ -107,7 +112,7 @@ class InvoiceAttachmentUIViewSet(NautobotUIViewSet):
     object_detail_content = ui.invoice_attachment_content
 
 
-class ExchangeRateUIViewSet(NautobotUIViewSet):
+class ExchangeRateUIViewSet(CSVImportViewMixin, NautobotUIViewSet):
     """Exchange rates into the reporting currency."""
 
     queryset = ExchangeRate.objects.all()
@@ -120,7 +125,7 @@ class ExchangeRateUIViewSet(NautobotUIViewSet):
     object_detail_content = ui.exchange_rate_content
 
 
-class CostSnapshotUIViewSet(ObjectListViewMixin, ObjectDetailViewMixin):
+class CostSnapshotUIViewSet(ObjectListViewMixin, ObjectDetailViewMixin, ObjectChangeLogViewMixin):
     """Cost history, written only by the snapshot Job: list and detail, no add/edit/delete/import routes."""
 
     queryset = CostSnapshot.objects.all()
