@@ -8,17 +8,10 @@ from django.db.models import F, Q
 from nautobot.apps.models import PrimaryModel, extras_features
 
 from nautobot_contracts.app_settings import assignable_content_types_q, assignable_model_labels
+from nautobot_contracts.models.features import PRIMARY_MODEL_FEATURES
 
 
-@extras_features(
-    "custom_fields",
-    "custom_links",
-    "custom_validators",
-    "export_templates",
-    "graphql",
-    "relationships",
-    "webhooks",
-)
+@extras_features(*PRIMARY_MODEL_FEATURES)
 class ContractAssignment(PrimaryModel):
     """One contract attached to one Device, Rack, Location, Circuit, VM, Cluster, Tenant or Tenant group."""
 

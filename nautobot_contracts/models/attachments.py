@@ -11,6 +11,7 @@ from nautobot.apps.constants import CHARFIELD_MAX_LENGTH
 from nautobot.apps.models import PrimaryModel, extras_features
 
 from nautobot_contracts.app_settings import get_setting
+from nautobot_contracts.models.features import PRIMARY_MODEL_FEATURES
 
 
 def _dated_upload_path(folder, filename):
@@ -94,15 +95,7 @@ class AttachmentBase(PrimaryModel):
         super().save(*args, **kwargs)
 
 
-@extras_features(
-    "custom_fields",
-    "custom_links",
-    "custom_validators",
-    "export_templates",
-    "graphql",
-    "relationships",
-    "webhooks",
-)
+@extras_features(*PRIMARY_MODEL_FEATURES)
 class ContractAttachment(AttachmentBase):
     """A file stored against a contract."""
 
@@ -118,15 +111,7 @@ class ContractAttachment(AttachmentBase):
         ]
 
 
-@extras_features(
-    "custom_fields",
-    "custom_links",
-    "custom_validators",
-    "export_templates",
-    "graphql",
-    "relationships",
-    "webhooks",
-)
+@extras_features(*PRIMARY_MODEL_FEATURES)
 class InvoiceAttachment(AttachmentBase):
     """A file stored against an invoice."""
 

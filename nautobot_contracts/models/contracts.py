@@ -10,19 +10,11 @@ from nautobot.apps.models import PrimaryModel, StatusField, extras_features
 from nautobot_contracts.app_settings import default_renewal_term_months
 from nautobot_contracts.choices import BillingPeriodChoices, ContractTypeChoices
 from nautobot_contracts.currencies import CurrencyField
+from nautobot_contracts.models.features import PRIMARY_MODEL_FEATURES
 from nautobot_contracts.models.money import currency_format_constraint, money_field, non_negative_constraint
 
 
-@extras_features(
-    "custom_fields",
-    "custom_links",
-    "custom_validators",
-    "export_templates",
-    "graphql",
-    "relationships",
-    "statuses",
-    "webhooks",
-)
+@extras_features(*PRIMARY_MODEL_FEATURES, "statuses")
 class Contract(PrimaryModel):
     """An agreement with a provider: term, costs, billing period, currency and renewal terms."""
 

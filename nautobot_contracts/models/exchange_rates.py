@@ -8,18 +8,11 @@ from django.db.models import Q
 from nautobot.apps.models import PrimaryModel, extras_features
 
 from nautobot_contracts.currencies import CurrencyField
+from nautobot_contracts.models.features import PRIMARY_MODEL_FEATURES
 from nautobot_contracts.models.money import currency_format_constraint
 
 
-@extras_features(
-    "custom_fields",
-    "custom_links",
-    "custom_validators",
-    "export_templates",
-    "graphql",
-    "relationships",
-    "webhooks",
-)
+@extras_features(*PRIMARY_MODEL_FEATURES)
 class ExchangeRate(PrimaryModel):
     """How many units of the reporting currency one unit of `currency` is worth, from `effective_date` on."""
 

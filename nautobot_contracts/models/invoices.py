@@ -7,19 +7,11 @@ from nautobot.apps.constants import CHARFIELD_MAX_LENGTH
 from nautobot.apps.models import PrimaryModel, StatusField, extras_features
 
 from nautobot_contracts.currencies import CurrencyField
+from nautobot_contracts.models.features import PRIMARY_MODEL_FEATURES
 from nautobot_contracts.models.money import currency_format_constraint, money_field, non_negative_constraint
 
 
-@extras_features(
-    "custom_fields",
-    "custom_links",
-    "custom_validators",
-    "export_templates",
-    "graphql",
-    "relationships",
-    "statuses",
-    "webhooks",
-)
+@extras_features(*PRIMARY_MODEL_FEATURES, "statuses")
 class Invoice(PrimaryModel):
     """One bill received against a contract for a service period."""
 

@@ -4,16 +4,10 @@ from django.db import models
 from nautobot.apps.constants import CHARFIELD_MAX_LENGTH
 from nautobot.apps.models import PrimaryModel, extras_features
 
+from nautobot_contracts.models.features import PRIMARY_MODEL_FEATURES
 
-@extras_features(
-    "custom_fields",
-    "custom_links",
-    "custom_validators",
-    "export_templates",
-    "graphql",
-    "relationships",
-    "webhooks",
-)
+
+@extras_features(*PRIMARY_MODEL_FEATURES)
 class ServiceProvider(PrimaryModel):
     """A vendor or counterparty: carrier, OEM, reseller, SaaS vendor, colocation provider."""
 
