@@ -7,7 +7,6 @@ import html
 import io
 from pathlib import Path
 import re
-import unittest
 from unittest import mock
 
 from django.contrib.contenttypes.models import ContentType
@@ -393,14 +392,14 @@ class RESTImportTest(SampleRowsMixin, APITestCase):
         for name, row_errors in zip(names, errors, strict=True):
             self.assertEqual(bool(row_errors), not name.startswith("good"), f"{name}: {row_errors}")
 
-    @unittest.expectedFailure
     def test_duplicate_rows_in_one_file_are_a_400_not_a_500(self):
-        """Known Nautobot behaviour: rows are validated together, then saved; a duplicate fails at save as a 500."""
+        """Rows are validated one by one, then saved; the clash at save time is reported as a 400, nothing kept."""
         ServiceProvider.objects.create(name="Dup Test Provider")
         row = "Dup Test Provider,same,Active,2026-01-01,2026-12-31,USD\n"
         response = self.post_csv(Contract, "provider__name,name,status__name,start_date,end_date,currency\n" + row * 2)
         self.assertFalse(Contract.objects.exists())
         self.assertHttpStatus(response, 400)
+        self.assertIn("already exists", str(response.json()))
 
 
 class ImportObjectsJobTest(SampleRowsMixin, TransactionTestCase):

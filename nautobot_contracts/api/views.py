@@ -7,8 +7,10 @@ its serializer shows; the querysets here add what it cannot see (the generic ass
 
 from django.apps import apps
 from django.contrib.contenttypes.prefetch import GenericPrefetch
+from django.db import IntegrityError
 from nautobot.apps.api import NautobotCSVParser, NautobotModelViewSet, ReadOnlyModelViewSet
 from nautobot.dcim.models import Device
+from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 
 from nautobot_contracts import filters, models
@@ -17,7 +19,33 @@ from nautobot_contracts.api.sparse_fields import SparseFieldsViewSetMixin
 from nautobot_contracts.app_settings import assignable_model_labels
 
 
-class ServiceProviderViewSet(SparseFieldsViewSetMixin, NautobotModelViewSet):
+class ContractsModelViewSet(SparseFieldsViewSetMixin, NautobotModelViewSet):
+    """Base of the app's writable endpoints: sparse fieldsets, and a unique clash at save time as a 400."""
+
+    # Rows of one bulk or CSV request are validated one by one against the database, so two rows sharing a unique
+    # key only clash when saved. Nautobot saves inside transaction.atomic(), so nothing of the request is kept.
+    def perform_create(self, serializer):
+        """Create, reporting a unique-key clash between the request's own rows as a validation error."""
+        try:
+            super().perform_create(serializer)
+        except IntegrityError as error:
+            raise ValidationError({"__all__": [f"Not saved, a unique key is repeated: {clash_detail(error)}"]})
+
+    def perform_update(self, serializer):
+        """Update, reporting a unique-key clash as a validation error."""
+        try:
+            super().perform_update(serializer)
+        except IntegrityError as error:
+            raise ValidationError({"__all__": [f"Not saved, a unique key is repeated: {clash_detail(error)}"]})
+
+
+def clash_detail(error):
+    """PostgreSQL's DETAIL line (which key, which values) when there is one, else the message itself."""
+    detail = getattr(getattr(error.__cause__, "diag", None), "message_detail", None)
+    return detail or str(error).strip().splitlines()[0]
+
+
+class ServiceProviderViewSet(ContractsModelViewSet):
     """Service providers."""
 
     queryset = models.ServiceProvider.objects.all()
@@ -25,7 +53,7 @@ class ServiceProviderViewSet(SparseFieldsViewSetMixin, NautobotModelViewSet):
     filterset_class = filters.ServiceProviderFilterSet
 
 
-class ContractViewSet(SparseFieldsViewSetMixin, NautobotModelViewSet):
+class ContractViewSet(ContractsModelViewSet):
     """Contracts, with monthly cost, current term end, notice deadline and renewal tier computed as of today."""
 
     # status feeds the renewal tier; provider the display/natural key.
@@ -34,7 +62,7 @@ class ContractViewSet(SparseFieldsViewSetMixin, NautobotModelViewSet):
     filterset_class = filters.ContractFilterSet
 
 
-class InvoiceViewSet(SparseFieldsViewSetMixin, NautobotModelViewSet):
+class InvoiceViewSet(ContractsModelViewSet):
     """Invoices."""
 
     # At ?depth=1 the nested contract shows its renewal tier, which reads the contract's status.
@@ -43,7 +71,7 @@ class InvoiceViewSet(SparseFieldsViewSetMixin, NautobotModelViewSet):
     filterset_class = filters.InvoiceFilterSet
 
 
-class ContractAssignmentViewSet(SparseFieldsViewSetMixin, NautobotModelViewSet):
+class ContractAssignmentViewSet(ContractsModelViewSet):
     """Contract assignments; the assigned objects are fetched with one query per object type."""
 
     queryset = models.ContractAssignment.objects.select_related(
@@ -94,7 +122,7 @@ def assigned_object_querysets(depth):
     return querysets
 
 
-class AttachmentViewSetBase(SparseFieldsViewSetMixin, NautobotModelViewSet):
+class AttachmentViewSetBase(ContractsModelViewSet):
     """Attachments are created by multipart upload; JSON and CSV stay available for everything else."""
 
     parser_classes = (JSONParser, MultiPartParser, FormParser, NautobotCSVParser)
@@ -124,7 +152,7 @@ class CostSnapshotViewSet(SparseFieldsViewSetMixin, ReadOnlyModelViewSet):
     filterset_class = filters.CostSnapshotFilterSet
 
 
-class ExchangeRateViewSet(SparseFieldsViewSetMixin, NautobotModelViewSet):
+class ExchangeRateViewSet(ContractsModelViewSet):
     """Exchange rates."""
 
     queryset = models.ExchangeRate.objects.all()
