@@ -12,6 +12,7 @@ from nautobot.core.settings import *  # noqa: F403
 from nautobot.core.settings_funcs import is_truthy, parse_redis_connection
 
 TESTING = is_truthy(os.getenv("NAUTOBOT_TESTING", "false")) or (len(sys.argv) > 1 and sys.argv[1] == "test")
+_RUNSERVER = "runserver" in sys.argv
 
 # Redis database indexes. Defaults are the project's own (not 0/1), so a shared Redis is left alone.
 REDIS_DB_BROKER = int(os.getenv("NAUTOBOT_REDIS_DB_BROKER", "10"))
@@ -32,7 +33,9 @@ DATABASES = {
         "PASSWORD": os.getenv("NAUTOBOT_DB_PASSWORD", ""),
         "HOST": os.getenv("NAUTOBOT_DB_HOST", "127.0.0.1"),
         "PORT": os.getenv("NAUTOBOT_DB_PORT", "5432"),
-        "CONN_MAX_AGE": int(os.getenv("NAUTOBOT_DB_TIMEOUT", "300")),
+        # runserver starts a thread per client connection, and a persistent connection per thread would outlive
+        # it: under runserver connections close after each request. uWSGI (`invoke start`) bounds its threads.
+        "CONN_MAX_AGE": 0 if _RUNSERVER else int(os.getenv("NAUTOBOT_DB_TIMEOUT", "300")),
         "ENGINE": "django.db.backends.postgresql",
         "TEST": {"NAME": os.getenv("NAUTOBOT_TEST_DB_NAME", "test_nautobot_contracts")},
     }
