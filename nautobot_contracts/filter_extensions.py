@@ -8,6 +8,7 @@ from nautobot.apps.filters import FilterExtension
 from nautobot.apps.forms import StaticSelect2
 from nautobot.extras.signals import change_context_state
 
+from nautobot_contracts.filters import StrictBooleanField
 from nautobot_contracts.services import coverage
 
 # Nautobot requires filters added through FilterExtension to start with the app's name.
@@ -17,7 +18,13 @@ HAS_COVERAGE_ALIAS = "has_contract_coverage"
 
 
 class ContractCoverageFilter(django_filters.BooleanFilter):
-    """true: devices covered today; false: devices without coverage today (services.coverage decides)."""
+    """true: devices covered today; false: devices without coverage today (services.coverage decides).
+
+    Nautobot's Devices filter set is not the app's, so the strict boolean field is set here: "maybe" is a 400, not
+    every device.
+    """
+
+    field_class = StrictBooleanField
 
     def filter(self, qs, value):
         """Narrow `qs` with the set-based coverage scan, counting only contracts the requesting user may view."""

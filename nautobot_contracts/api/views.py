@@ -15,12 +15,13 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 
 from nautobot_contracts import filters, models
 from nautobot_contracts.api import serializers
+from nautobot_contracts.api.base import RobustViewSetMixin
 from nautobot_contracts.api.sparse_fields import SparseFieldsViewSetMixin
 from nautobot_contracts.app_settings import assignable_model_labels
 
 
-class ContractsModelViewSet(SparseFieldsViewSetMixin, NautobotModelViewSet):
-    """Base of the app's writable endpoints: sparse fieldsets, and a unique clash at save time as a 400."""
+class ContractsModelViewSet(RobustViewSetMixin, SparseFieldsViewSetMixin, NautobotModelViewSet):
+    """Base of the app's writable endpoints: sparse fieldsets, no 500 for bad input, a unique clash as a 400."""
 
     # Rows of one bulk or CSV request are validated one by one against the database, so two rows sharing a unique
     # key only clash when saved. Nautobot saves inside transaction.atomic(), so nothing of the request is kept.
@@ -144,7 +145,7 @@ class InvoiceAttachmentViewSet(AttachmentViewSetBase):
     filterset_class = filters.InvoiceAttachmentFilterSet
 
 
-class CostSnapshotViewSet(SparseFieldsViewSetMixin, ReadOnlyModelViewSet):
+class CostSnapshotViewSet(RobustViewSetMixin, SparseFieldsViewSetMixin, ReadOnlyModelViewSet):
     """Cost snapshots: list and retrieve only. The snapshot Job is their only writer, so every write answers 405."""
 
     queryset = models.CostSnapshot.objects.all()
