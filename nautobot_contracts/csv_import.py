@@ -11,21 +11,36 @@ changes what Nautobot leaves rough:
 * a database conflict in one row (a duplicate of an earlier row of the same file) is that row's error, not a crash;
 * an optional relation given by attribute (``tenant__name``) and left blank means "none" rather than "no tenant
   named ''";
-* one bad row and nothing is created: the rows that were fine are rolled back too.
+* one bad row and nothing is created: the rows that were fine are rolled back too;
+* a byte-order mark (Excel's "CSV UTF-8") is not part of the first column's name; a file that is not UTF-8 is an
+  error naming the encoding problem; an unknown column (a typo) is an error naming it, not data silently dropped; a
+  file with no data rows is an error, not a "success" that created nothing.
 
-The UI's form view uses it through :class:`CSVImportViewMixin`; :func:`import_csv` serves any other caller.
+Three doors share these rules: :class:`ContractsCSVParser` (REST ``text/csv``), :func:`import_csv` (the
+``<model>/import/`` page through :class:`CSVImportViewMixin`, and the app's "Import contracts CSV" Job, which runs
+files over :data:`BACKGROUND_ROWS` rows in the background) and, for Nautobot's own Import Objects Job, whose parser
+cannot be swapped, the serializers' ``CSVColumnsSerializerMixin`` (``api/serializers.py``).
 """
 
 import csv
 from dataclasses import dataclass
 import io
+import json
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from nautobot.core.api.parsers import NautobotCSVParser
+from django.db.models import CheckConstraint
+from nautobot.apps.api import NautobotCSVParser, ValidatedModelSerializer
 from nautobot.core.constants import CSV_NO_OBJECT
-from rest_framework.exceptions import ParseError
+from rest_framework import serializers as drf_serializers
+from rest_framework.exceptions import ParseError, ValidationError as DRFValidationError
+
+BOM = "\ufeff"
+# Files with more data rows than this are imported by the "Import contracts CSV" Job, not in the web request.
+BACKGROUND_ROWS = 500
+# How often (in rows) a background import logs its progress.
+PROGRESS_EVERY = 500
 
 
 @dataclass(frozen=True)
@@ -52,14 +67,39 @@ class CSVImportError(Exception):
         super().__init__(f"CSV import failed, nothing was imported: {shown}{more}")
 
 
+def decode(data):
+    """The text of an uploaded file (bytes) or pasted data (str), without a leading byte-order mark.
+
+    Raises CSVImportError naming the line and byte when the file is not UTF-8 (e.g. saved as "CSV" in a Windows
+    code page rather than "CSV UTF-8").
+    """
+    if isinstance(data, str):
+        return data.removeprefix(BOM)
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        byte = data[error.start : error.start + 1].hex()
+        raise CSVImportError(
+            [
+                CSVRowError(
+                    line,
+                    "",
+                    f"The file is not UTF-8 text (byte 0x{byte} cannot be decoded as UTF-8). "
+                    'Save it as "CSV UTF-8" and import it again.',
+                )
+            ]
+        ) from error
+
+
 def read_rows(text):
     """Yield (line number, {column: value} or an error message) per data row; the header is line 1.
 
     Line numbers are physical lines: a quoted cell spanning lines counts them all, blank lines are skipped but counted.
     """
-    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff")))
+    reader = csv.reader(io.StringIO(text.removeprefix(BOM)))
     try:
-        header = [column.strip() for column in next(reader, [])]
+        header = read_header(reader)
         start = reader.line_num + 1
         for values in reader:
             if len(values) > len(header):
@@ -69,6 +109,45 @@ def read_rows(text):
             start = reader.line_num + 1
     except csv.Error as error:
         yield reader.line_num, f"Not valid CSV: {error}."
+
+
+def read_header(reader):
+    """The column names of the first line, stripped of blanks (and of a byte-order mark, for pasted text)."""
+    return [column.strip().removeprefix(BOM).strip() for column in next(reader, [])]
+
+
+def header_of(text):
+    """The column names of `text` (empty for an empty text or one that is not CSV at all)."""
+    try:
+        return read_header(csv.reader(io.StringIO(text.removeprefix(BOM))))
+    except csv.Error:
+        return []
+
+
+def header_errors(header, serializer):
+    """Problems with the header line: unknown or unnamed columns, which would lose data silently."""
+    if not header:
+        return [CSVRowError(1, "", "The file is empty: give a header line, then one line per object.")]
+    errors = []
+    if any(not column for column in header):
+        position = next(n for n, column in enumerate(header, start=1) if not column)
+        errors.append(CSVRowError(1, "", f"Column {position} has no name in the header line."))
+    unknown = [column for column in header if column and not is_known_column(column, serializer)]
+    if unknown:
+        hint = (
+            " The first line must be the column headers."
+            if len(unknown) == len([column for column in header if column])
+            else ""
+        )
+        names = ", ".join(f'"{column}"' for column in unknown)
+        errors.append(CSVRowError(1, "", f"Unknown column{'s' if len(unknown) > 1 else ''} {names}.{hint}"))
+    return errors
+
+
+def is_known_column(column, serializer):
+    """True when `column` (``tenant__name``, ``cf_x``, ``id``) names a field of `serializer` (read-only included)."""
+    name = column.split("__", 1)[0]
+    return name.startswith("cf_") or name in serializer.fields
 
 
 def blank_relations_to_none(row):
@@ -87,6 +166,59 @@ def blank_relations_to_none(row):
     return row
 
 
+def parse_rows(text, serializer_class, request=None):
+    """[(line, serializer data)] for every data row of `text`, or CSVImportError listing every file-level problem.
+
+    This is the one reading of a file all the app's doors share: header checks, line numbers, blank relations.
+    """
+    parser = NautobotCSVParser()
+    reference = serializer_class(context={"request": request, "depth": 0})
+    errors = header_errors(header_of(text), reference)
+    if errors:
+        raise CSVImportError(errors)
+    parsed = []
+    for counter, (line, row) in enumerate(read_rows(text), start=1):
+        if isinstance(row, str):
+            errors.append(CSVRowError(line, "", row))
+            continue
+        try:
+            data = parser.row_elements_to_data(counter, blank_relations_to_none(row), serializer=reference)
+            parsed.append((line, data))
+        except ParseError as error:
+            errors.append(CSVRowError(line, "", str(error.detail).removeprefix(f"Row {counter}: ")))
+    if not parsed and not errors:
+        errors.append(CSVRowError(1, "", "No data rows: give a header line, then one line per object."))
+    if errors:
+        raise CSVImportError(errors)
+    return parsed
+
+
+def count_rows(data):
+    """Roughly how many data rows `data` (text or bytes) has: its lines after the header; for choosing a path only."""
+    newline = b"\n" if isinstance(data, bytes) else "\n"
+    return max(data.count(newline) + (0 if data.endswith(newline) else 1) - 1, 0)
+
+
+class ContractsCSVParser(NautobotCSVParser):
+    """REST ``text/csv``: Nautobot's parser with the app's file rules; every problem is a 400 naming its line."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        """Parse like NautobotCSVParser, but through :func:`parse_rows` (BOM, encoding, header, blank relations)."""
+        parser_context = parser_context or {}
+        view = parser_context.get("view")
+        serializer_class = parser_context.get("serializer_class") or (view.get_serializer_class() if view else None)
+        if serializer_class is None:
+            raise ParseError("No serializer_class was provided by the parser_context")
+        try:
+            rows = parse_rows(decode(stream.read()), serializer_class, parser_context.get("request"))
+        except CSVImportError as error:
+            raise ParseError([str(row_error) for row_error in error.errors]) from error
+        data = [row for _, row in rows]
+        if "pk" in parser_context.get("kwargs", {}):
+            return data[0]
+        return data
+
+
 def _flatten(errors, field=""):
     """Yield (field, message) pairs from a DRF or Django error structure (dicts, lists, nested serializers)."""
     if isinstance(errors, dict):
@@ -100,62 +232,181 @@ def _flatten(errors, field=""):
         yield field, str(errors)
 
 
-def _integrity_message(error):
-    detail = str(error).strip().splitlines()
-    reason = detail[-1] if len(detail) > 1 else (detail[0] if detail else "database constraint")
-    return f"Conflicts with an existing object or an earlier line of this file ({reason.strip()})."
+def _integrity_message(error, model):
+    """A database refusal in words: a unique clash, or the violated rule's own message."""
+    diag = getattr(error.__cause__, "diag", None)
+    name = getattr(diag, "constraint_name", None)
+    for constraint in model._meta.constraints:
+        if constraint.name == name and isinstance(constraint, CheckConstraint):
+            return str(constraint.get_violation_error_message())
+    detail = getattr(diag, "message_detail", None) or str(error).strip().splitlines()[-1]
+    return f"Conflicts with an existing object or an earlier line of this file ({detail.strip()})."
 
 
-def import_csv(text, serializer_class, queryset, request=None):
-    """Create one object per data row of `text` through `serializer_class`, all or nothing.
+class _DatabaseChecksAtInsert(ValidatedModelSerializer):
+    """Placed just before Nautobot's ValidatedModelSerializer: its full_clean() skips the checks the database makes.
+
+    Per row, full_clean() spends a query (and a savepoint) on every unique and check constraint and every foreign key
+    just looked up; in an import the INSERT makes the same checks, and import_csv reports its refusal on the line.
+    Subclasses' own validate() still runs first, with `self.instance` unset as for any create.
+    """
+
+    def validate(self, attrs):
+        """Run Nautobot's validate() on an instance whose full_clean() leaves constraints to the database."""
+        model = self.Meta.model
+        foreign_keys = [field.name for field in model._meta.concrete_fields if field.many_to_one]
+        instance = model()
+
+        def full_clean(exclude=None, validate_unique=True, validate_constraints=True):
+            model.full_clean(
+                instance,
+                exclude=[*(exclude or ()), *foreign_keys],
+                validate_unique=False,
+                validate_constraints=False,
+            )
+
+        instance.full_clean = full_clean
+        self.instance = instance  # Nautobot's validate() cleans self.instance when there is one
+        try:
+            return super().validate(attrs)
+        finally:
+            self.instance = None
+
+
+def import_serializer_class(serializer_class):
+    """`serializer_class` with :class:`_DatabaseChecksAtInsert` just before ValidatedModelSerializer in its MRO."""
+    if not issubclass(serializer_class, ValidatedModelSerializer):
+        return serializer_class
+    return type(f"{serializer_class.__name__}ForImport", (serializer_class, _DatabaseChecksAtInsert), {})
+
+
+def cache_related_lookups(serializer):
+    """Memoize the natural-key lookups of `serializer`'s relation fields for the length of one import.
+
+    A file names the same provider, status or tenant on many rows; each distinct reference is looked up once.
+    Relations to the imported model itself are left alone, since the import may create the object they name.
+    """
+    model = serializer.Meta.model
+    for field in serializer.fields.values():
+        if not isinstance(field, drf_serializers.RelatedField) or field.read_only:
+            continue
+        queryset = getattr(field, "queryset", None)
+        if queryset is None or queryset.model is model:
+            continue
+        field.to_internal_value = _memoized(field.to_internal_value)
+
+
+def _memoized(lookup):
+    results = {}
+
+    def cached(data):
+        key = json.dumps(data, sort_keys=True, default=str)
+        if key not in results:
+            try:
+                results[key] = (lookup(data), None)
+            except (DRFValidationError, ValidationError) as error:
+                results[key] = (None, error)
+        value, error = results[key]
+        if error is not None:
+            raise error
+        return value
+
+    return cached
+
+
+CHUNK_ROWS = 100
+
+
+class _ChunkFailed(Exception):
+    """A row of the chunk failed validation: replay the chunk row by row."""
+
+
+def _report_progress(progress, done, total):
+    if progress and (done % PROGRESS_EVERY == 0 or done == total):
+        progress(done, total)
+
+
+def _save_rows(serializer, rows, model, per_row_savepoint):
+    """Validate and create each (line, data) row; ([(line, object)], [CSVRowError]).
+
+    Without per-row savepoints an IntegrityError propagates (the caller's savepoint is then unusable).
+    """
+    created, errors = [], []
+    for line, row in rows:
+        try:
+            attrs = serializer.run_validation(row)
+        except DRFValidationError as error:
+            errors.extend(CSVRowError(line, field, message) for field, message in _flatten(error.detail))
+            if not per_row_savepoint:
+                return created, errors
+            continue
+        try:
+            if per_row_savepoint:
+                with transaction.atomic():
+                    created.append((line, serializer.create(attrs)))
+            else:
+                created.append((line, serializer.create(attrs)))
+        except IntegrityError as error:
+            if not per_row_savepoint:
+                raise
+            errors.append(CSVRowError(line, "", _integrity_message(error, model)))
+        except DRFValidationError as error:
+            errors.extend(CSVRowError(line, field, message) for field, message in _flatten(error.detail))
+        except ValidationError as error:
+            detail = error.message_dict if hasattr(error, "error_dict") else error.messages
+            errors.extend(CSVRowError(line, field, message) for field, message in _flatten(detail))
+        if errors and not per_row_savepoint:
+            return created, errors
+    return created, errors
+
+
+def import_csv(data, serializer_class, queryset, request=None, progress=None):
+    """Create one object per data row of `data` (text or bytes) through `serializer_class`, all or nothing.
 
     `queryset` is the model's queryset restricted to what the user may add; a created object outside it is refused,
-    as in Nautobot's own import. Returns the created objects, or raises CSVImportError listing every bad line.
+    as in Nautobot's own import. Each object is saved on its own (so change logging and webhooks fire) through one
+    serializer whose natural-key lookups are cached. `progress(done, total)` is called every PROGRESS_EVERY rows.
+    Returns the created objects, or raises CSVImportError listing every bad line.
     """
-    parser = NautobotCSVParser()
-    context = {"request": request}
-    reference = serializer_class(context={**context, "depth": 0})
+    rows = parse_rows(decode(data), serializer_class, request)
+    model = serializer_class.Meta.model
+    # One serializer for every row, as DRF's ListSerializer does with its child: fields are built once.
+    serializer = import_serializer_class(serializer_class)(context={"request": request})
+    cache_related_lookups(serializer)
     errors = []
     created = []
     with transaction.atomic():
-        rows = list(read_rows(text))
-        if not rows:
-            errors.append(CSVRowError(1, "", "No data rows: give a header line, then one line per object."))
-        for counter, (line, row) in enumerate(rows, start=1):
-            if isinstance(row, str):
-                errors.append(CSVRowError(line, "", row))
-                continue
-            try:
-                data = parser.row_elements_to_data(counter, blank_relations_to_none(row), serializer=reference)
-            except ParseError as error:
-                errors.append(CSVRowError(line, "", str(error.detail).removeprefix(f"Row {counter}: ")))
-                continue
-            serializer = serializer_class(data=data, context=context)
-            if not serializer.is_valid():
-                errors.extend(CSVRowError(line, field, message) for field, message in _flatten(serializer.errors))
-                continue
-            try:
-                with transaction.atomic():
-                    obj = serializer.save()
-                    if not queryset.filter(pk=obj.pk).exists():
-                        raise _NotPermitted
-            except _NotPermitted:
-                errors.append(CSVRowError(line, "", "You do not have permission to create an object like this."))
-            except IntegrityError as error:
-                errors.append(CSVRowError(line, "", _integrity_message(error)))
-            except ValidationError as error:
-                detail = error.message_dict if hasattr(error, "error_dict") else error.messages
-                errors.extend(CSVRowError(line, field, message) for field, message in _flatten(detail))
-            else:
-                created.append(obj)
+        # A savepoint per chunk of rows, not per row: a refusal at INSERT rolls the chunk back and replays it row by
+        # row to find the line (the import has failed by then; the replay only serves the report).
+        for start in range(0, len(rows), CHUNK_ROWS):
+            chunk = rows[start : start + CHUNK_ROWS]
+            if not errors:
+                try:
+                    with transaction.atomic():
+                        chunk_created, chunk_errors = _save_rows(serializer, chunk, model, per_row_savepoint=False)
+                        if chunk_errors:
+                            raise _ChunkFailed
+                except (IntegrityError, _ChunkFailed):
+                    pass
+                else:
+                    created += chunk_created
+                    _report_progress(progress, start + len(chunk), len(rows))
+                    continue
+            chunk_created, chunk_errors = _save_rows(serializer, chunk, model, per_row_savepoint=True)
+            created += chunk_created
+            errors += chunk_errors
+            _report_progress(progress, start + len(chunk), len(rows))
+        # One query for the "add" permission constraints of every created object.
+        allowed = set(queryset.filter(pk__in=[obj.pk for _, obj in created]).values_list("pk", flat=True))
+        errors.extend(
+            CSVRowError(line, "", "You do not have permission to create an object like this.")
+            for line, obj in created
+            if obj.pk not in allowed
+        )
         if errors:
             # Raised inside the atomic block, so every row created so far is rolled back.
-            raise CSVImportError(errors)
-    return created
-
-
-class _NotPermitted(Exception):
-    """The saved object is outside the user's "add" permission constraints."""
+            raise CSVImportError(sorted(errors, key=lambda error: error.line))
+    return [obj for _, obj in created]
 
 
 def process_bulk_create_form(view, form):
