@@ -11,15 +11,16 @@ import tempfile
 from django.apps import apps
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from nautobot.apps.testing import TestCase
 from nautobot.circuits.models import Circuit, CircuitType, Provider
 from nautobot.dcim.models import Device, DeviceType, Location, LocationType, Manufacturer, Rack
-from nautobot.extras.models import Role
+from nautobot.extras.models import Job, Role
 from nautobot.tenancy.models import Tenant, TenantGroup
+from nautobot.users.models import Token, User
 
 from nautobot_contracts.choices import BillingPeriodChoices, ContractTypeChoices
 from nautobot_contracts.models import (
@@ -195,3 +196,44 @@ class DemoDataTest(TestCase):
             if path.suffix == ".pdf":
                 self.assertTrue(content.startswith(b"%PDF-") and content.rstrip().endswith(b"%%EOF"))
                 self.assertEqual(attachment.mime_type, "application/pdf")
+
+
+class DemoSetupCommandTest(TestCase):
+    """`contracts_demo_setup`: superuser, one stable API token, the app's Jobs enabled; idempotent."""
+
+    def run_setup(self, *args):
+        out = StringIO()
+        call_command("contracts_demo_setup", *args, stdout=out)
+        lines = out.getvalue().splitlines()
+        self.assertTrue(lines[-1].startswith("TOKEN="), lines)
+        return lines[:-1], lines[-1].removeprefix("TOKEN=")
+
+    def test_creates_then_keeps_user_token_and_jobs(self):
+        Job.objects.filter(module_name__startswith="nautobot_contracts").update(enabled=False)
+        lines, token = self.run_setup()
+        self.assertIn("Created superuser admin", lines)
+        user = User.objects.get(username="admin")
+        self.assertTrue(user.is_superuser and user.is_staff and user.check_password("admin"))
+        self.assertTrue(Token.objects.filter(user=user, key=token, write_enabled=True).exists())
+        jobs = Job.objects.filter(module_name__startswith="nautobot_contracts")
+        self.assertTrue(jobs.exists())
+        self.assertFalse(jobs.filter(enabled=False).exists())
+
+        # A broken demo user is repaired; the token stays the same.
+        user.set_password("changed")
+        user.is_superuser = False
+        user.save()
+        lines, second = self.run_setup()
+        self.assertEqual(second, token)
+        self.assertIn("Reset superuser admin", lines)
+        self.assertEqual(Token.objects.filter(user=user).count(), 1)
+
+        # Nothing to do on a third run.
+        lines, third = self.run_setup()
+        self.assertEqual(third, token)
+        self.assertEqual(lines, [f"App Jobs: {jobs.count()} installed, 0 newly enabled"])
+
+    def test_empty_password_is_refused(self):
+        with self.assertRaisesRegex(CommandError, "must not be empty"):
+            call_command("contracts_demo_setup", "--password", "", stdout=StringIO())
+        self.assertFalse(User.objects.filter(username="admin").exists())

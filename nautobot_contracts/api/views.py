@@ -8,6 +8,7 @@ its serializer shows; the querysets here add what it cannot see (the generic ass
 from django.apps import apps
 from django.contrib.contenttypes.prefetch import GenericPrefetch
 from django.db import IntegrityError
+from django.db.models import Value
 from nautobot.apps.api import NautobotCSVParser, NautobotModelViewSet, ReadOnlyModelViewSet
 from nautobot.dcim.models import Device
 from rest_framework.exceptions import ValidationError
@@ -18,10 +19,14 @@ from nautobot_contracts.api import serializers
 from nautobot_contracts.api.base import RobustViewSetMixin
 from nautobot_contracts.api.sparse_fields import SparseFieldsViewSetMixin
 from nautobot_contracts.app_settings import assignable_model_labels
+from nautobot_contracts.csv_import import ContractsCSVParser
 
 
 class ContractsModelViewSet(RobustViewSetMixin, SparseFieldsViewSetMixin, NautobotModelViewSet):
     """Base of the app's writable endpoints: sparse fieldsets, no 500 for bad input, a unique clash as a 400."""
+
+    # text/csv bodies follow the app's import rules (csv_import): BOM, encoding, unknown columns, line numbers.
+    parser_classes = (JSONParser, ContractsCSVParser)
 
     # Rows of one bulk or CSV request are validated one by one against the database, so two rows sharing a unique
     # key only clash when saved. Nautobot saves inside transaction.atomic(), so nothing of the request is kept.
@@ -82,11 +87,14 @@ class ContractAssignmentViewSet(ContractsModelViewSet):
     filterset_class = filters.ContractAssignmentFilterSet
 
     def get_queryset(self):
-        """Prefetch the generic assigned object with what its representation at the requested depth reads."""
+        """Prefetch the generic assigned object, as far as the user may view it, with what its representation reads."""
+        user = getattr(self.request, "user", None)
         return (
             super()
             .get_queryset()
-            .prefetch_related(GenericPrefetch("assigned_object", assigned_object_querysets(self.requested_depth())))
+            .prefetch_related(
+                GenericPrefetch("assigned_object", assigned_object_querysets(self.requested_depth(), user=user))
+            )
         )
 
     def requested_depth(self):
@@ -99,11 +107,13 @@ class ContractAssignmentViewSet(ContractsModelViewSet):
             return 0
 
 
-def assigned_object_querysets(depth):
-    """One queryset per assignable model for GenericPrefetch.
+def assigned_object_querysets(depth, user=None):
+    """One queryset per assignable model for GenericPrefetch, restricted to what `user` may view.
 
-    At depth 0 only `display` is read (a device's may need its type and virtual chassis); at depth 1 or more the
-    target is serialized in full, so its foreign keys and natural-key relations are joined too.
+    A target the user may not view is prefetched as None (the serializer then shows only its type and id); the
+    ones fetched are marked as viewed-checked, so the serializer needs no query of its own. At depth 0 only
+    `display` is read (a device's may need its type and virtual chassis); at depth 1 or more the target is
+    serialized in full, so its foreign keys and natural-key relations are joined too.
     """
     querysets = []
     for label in assignable_model_labels():
@@ -119,7 +129,10 @@ def assigned_object_querysets(depth):
             # Reverse one-to-one relations (e.g. a device's parent_bay) are fields of the full representation too.
             related += [rel.get_accessor_name() for rel in model._meta.related_objects if rel.one_to_one]
             related += [lookup.rsplit("__", 1)[0] for lookup in model.natural_key_field_lookups if "__" in lookup]
-        querysets.append(model.objects.select_related(*dict.fromkeys(related)) if related else model.objects.all())
+        queryset = model.objects.select_related(*dict.fromkeys(related)) if related else model.objects.all()
+        if user is not None:
+            queryset = queryset.restrict(user, "view").annotate(**{serializers.VIEWABLE_MARK: Value(True)})
+        querysets.append(queryset)
     return querysets
 
 
