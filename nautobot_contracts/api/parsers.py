@@ -1,6 +1,5 @@
 """Request body parsers: JSON with a bound on nesting depth."""
 
-
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 

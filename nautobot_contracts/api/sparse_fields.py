@@ -79,7 +79,23 @@ class SparseFieldsFilterBackend(NautobotFilterBackend):
 
 
 class SparseFieldsAutoSchema(NautobotAutoSchema):
-    """Nautobot's OpenAPI schema, plus the `fields` and `omit` query parameters on GET operations."""
+    """Nautobot's OpenAPI schema, plus the `fields` and `omit` query parameters on GET operations.
+
+    `?fields=` / `?omit=` may drop any property of a response, so the app's response components list none as
+    required (generated clients would otherwise reject sparse responses); request components keep their lists.
+    """
+
+    def resolve_serializer(self, serializer, direction, bypass_extensions=False):
+        """Nautobot's component, with `required` removed from the app's response components."""
+        component = super().resolve_serializer(serializer, direction, bypass_extensions)
+        if (
+            direction == "response"
+            and component is not None
+            and isinstance(component.schema, dict)
+            and type(serializer).__module__.startswith("nautobot_contracts.")
+        ):
+            component.schema.pop("required", None)
+        return component
 
     def get_operation(self, *args, **kwargs):
         """Document the two parameters next to Nautobot's `depth` and `exclude_m2m`."""
