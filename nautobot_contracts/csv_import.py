@@ -31,10 +31,12 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import CheckConstraint
+from django.shortcuts import redirect
 from nautobot.apps.api import NautobotCSVParser, ValidatedModelSerializer
 from nautobot.core.constants import CSV_NO_OBJECT
 from rest_framework import serializers as drf_serializers
 from rest_framework.exceptions import ParseError, ValidationError as DRFValidationError
+from rest_framework.response import Response
 
 BOM = "\ufeff"
 # Files with more data rows than this are imported by the "Import contracts CSV" Job, not in the web request.
@@ -219,6 +221,76 @@ class ContractsCSVParser(NautobotCSVParser):
         return data
 
 
+class CSVColumns(dict):
+    """A serializer's fields as NautobotCSVParser sees them, for parsers the app cannot replace (Import Objects Job).
+
+    The parser looks each column up with ``fields.get(name)`` and silently skips a name it does not find; here a
+    byte-order mark is not part of the name, and an unknown name stops the parse with a ParseError naming it
+    (nothing is imported). Only the parser reads fields through ``get()``.
+    """
+
+    def get(self, key, default=None):
+        """The field named `key` (ignoring a byte-order mark); ParseError for a name that is no field."""
+        if key in self:
+            return self[key]
+        name = key.removeprefix(BOM).strip()
+        if name in self:
+            return self[name]
+        if not name or name.startswith("cf_"):
+            return default
+        raise ParseError(
+            f'Unknown column "{name}" (or "{name}__..."): no such field; check the header line for a typo. '
+            "Nothing was imported."
+        )
+
+
+def csv_columns(fields, serializer):
+    """`fields` as :class:`CSVColumns` when `serializer` is a parser's reference serializer (no data, no instance)."""
+    if hasattr(serializer, "initial_data") or serializer.instance is not None or serializer.parent is not None:
+        return fields
+    cached = serializer.__dict__.get("_csv_columns")
+    if cached is None or cached.source is not fields:
+        cached = CSVColumns(fields)
+        cached.source = fields
+        serializer.__dict__["_csv_columns"] = cached
+    return cached
+
+
+def normalize_row(data, fields):
+    """Incoming data with the CSV rules every door shares: no byte-order mark in a key, blank relation = none.
+
+    A relation given by attributes that are all blank (``{"name": ""}``, from a blank ``tenant__name`` cell) means
+    "no related object": None for an optional relation, absent (so "required") for a required one.
+    """
+    if not isinstance(data, dict):
+        return data
+    data = {key.removeprefix(BOM) if isinstance(key, str) else key: value for key, value in data.items()}
+    for name, value in list(data.items()):
+        field = fields.get(name) if not isinstance(fields, CSVColumns) else dict.get(fields, name)
+        if (
+            isinstance(field, drf_serializers.RelatedField)
+            and isinstance(value, dict)
+            and all(_blank(leaf) for leaf in _leaves(value))
+        ):
+            if field.required:
+                del data[name]
+            else:
+                data[name] = None
+    return data
+
+
+def _leaves(value):
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from _leaves(item)
+    else:
+        yield value
+
+
+def _blank(value):
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
 def _flatten(errors, field=""):
     """Yield (field, message) pairs from a DRF or Django error structure (dicts, lists, nested serializers)."""
     if isinstance(errors, dict):
@@ -321,9 +393,10 @@ class _ChunkFailed(Exception):
     """A row of the chunk failed validation: replay the chunk row by row."""
 
 
-def _report_progress(progress, done, total):
-    if progress and (done % PROGRESS_EVERY == 0 or done == total):
-        progress(done, total)
+def _report_progress(progress, before, done, total):
+    """Call `progress` when the rows from `before` to `done` crossed a multiple of PROGRESS_EVERY, and at the end."""
+    if progress and (done // PROGRESS_EVERY > before // PROGRESS_EVERY or done == total):
+        progress(done // PROGRESS_EVERY * PROGRESS_EVERY if done < total else done, total)
 
 
 def _save_rows(serializer, rows, model, per_row_savepoint):
@@ -390,12 +463,12 @@ def import_csv(data, serializer_class, queryset, request=None, progress=None):
                     pass
                 else:
                     created += chunk_created
-                    _report_progress(progress, start + len(chunk), len(rows))
+                    _report_progress(progress, start, start + len(chunk), len(rows))
                     continue
             chunk_created, chunk_errors = _save_rows(serializer, chunk, model, per_row_savepoint=True)
             created += chunk_created
             errors += chunk_errors
-            _report_progress(progress, start + len(chunk), len(rows))
+            _report_progress(progress, start, start + len(chunk), len(rows))
         # One query for the "add" permission constraints of every created object.
         allowed = set(queryset.filter(pk__in=[obj.pk for _, obj in created]).values_list("pk", flat=True))
         errors.extend(
@@ -409,33 +482,64 @@ def import_csv(data, serializer_class, queryset, request=None, progress=None):
     return [obj for _, obj in created]
 
 
-def process_bulk_create_form(view, form):
-    """Body of a NautobotUIViewSet's ``_process_bulk_create_form``: import the form's CSV with :func:`import_csv`.
+IMPORT_JOB = ("nautobot_contracts.jobs.imports", "ImportContractsCSV")
 
-    On failure each error is added to the form and ValidationError is raised, which the view turns into the form
-    page showing them (nothing imported). On success returns the table of imported objects, as Nautobot does.
-    """
-    request = view.request
-    field_name = "csv_file" if request.FILES else "csv_data"
-    if request.FILES:
-        view.bulk_create_active_tab = "csv-file"
-    try:
-        new_objects = import_csv(
-            form.cleaned_data[field_name] or "", view.serializer_class, view.get_queryset(), request=request
-        )
-    except CSVImportError as error:
-        for row_error in error.errors:
-            form.add_error(field_name, str(row_error))
-        raise ValidationError("") from error
-    table = view.get_table_class()(new_objects)
-    message = f"Imported {len(new_objects)} {view.queryset.model._meta.verbose_name_plural}"
-    view.logger.info(message)
-    messages.success(request, message)
-    return table
+
+def import_job_model(user):
+    """The installed, enabled import Job `user` may run, or None (a large file is then imported in the request)."""
+    from nautobot.extras.models import Job as JobModel  # pylint: disable=import-outside-toplevel
+
+    module_name, class_name = IMPORT_JOB
+    job_model = JobModel.objects.filter(module_name=module_name, job_class_name=class_name, enabled=True).first()
+    if job_model is None or not job_model.installed or not user.has_perm("extras.run_job"):
+        return None
+    return job_model
 
 
 class CSVImportViewMixin:
-    """Put before NautobotUIViewSet in a viewset's bases so its ``<model>/import/`` page uses :func:`import_csv`."""
+    """Put before NautobotUIViewSet in a viewset's bases so its ``<model>/import/`` page uses :func:`import_csv`.
 
-    def _process_bulk_create_form(self, form):
-        return process_bulk_create_form(self, form)
+    It replaces the page's form handling (Nautobot's ``perform_bulk_create``) rather than the deprecated
+    ``_process_bulk_create_form`` hook: the uploaded file is read as bytes here, so a file that is not UTF-8 is a form
+    error instead of a 500 in Nautobot's file field. A file over BACKGROUND_ROWS rows is handed to the "Import
+    contracts CSV" Job and the page redirects to its JobResult.
+    """
+
+    def perform_bulk_create(self, request):
+        """Validate the form, then import the pasted text or uploaded file, all or nothing."""
+        upload = request.FILES.get("csv_file")
+        if upload is not None:
+            self.bulk_create_active_tab = "csv-file"
+        field_name = "csv_file" if upload is not None else "csv_data"
+        # The file is left out of the form: Nautobot's CSVFileField decodes it and raises on a non-UTF-8 byte.
+        form = self.get_form_class()(data=request.POST)
+        if not form.is_valid():
+            return self.form_invalid(form)
+        data = upload.read() if upload is not None else form.cleaned_data["csv_data"] or ""
+        model = self.queryset.model
+        job_model = import_job_model(request.user) if count_rows(data) > BACKGROUND_ROWS else None
+        try:
+            if job_model is not None:
+                return self._enqueue_import(request, job_model, model, decode(data))
+            new_objects = import_csv(data, self.serializer_class, self.get_queryset(), request=request)
+        except CSVImportError as error:
+            for row_error in error.errors:
+                form.add_error(field_name, str(row_error))
+            return self.form_invalid(form)
+        message = f"Imported {len(new_objects)} {model._meta.verbose_name_plural}"
+        self.logger.info(message)
+        messages.success(request, message)
+        return Response({"table": self.get_table_class()(new_objects), "template": "import_success.html"})
+
+    def _enqueue_import(self, request, job_model, model, text):
+        from django.contrib.contenttypes.models import ContentType  # pylint: disable=import-outside-toplevel
+        from nautobot.extras.models import JobResult  # pylint: disable=import-outside-toplevel
+
+        job_result = JobResult.enqueue_job(
+            job_model, request.user, content_type=ContentType.objects.get_for_model(model).pk, csv_data=text
+        )
+        messages.info(
+            request,
+            "A large file: importing it in the background; nothing is created unless every line is valid.",
+        )
+        return redirect(job_result.get_absolute_url())

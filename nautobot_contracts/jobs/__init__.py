@@ -2,12 +2,13 @@
 
 from nautobot.apps.jobs import register_jobs
 
-from nautobot_contracts.jobs import costs, coverage, renewals
+from nautobot_contracts.jobs import costs, coverage, imports, renewals
 
 jobs = (
     *renewals.jobs,
     *costs.jobs,
     *coverage.jobs,
+    *imports.jobs,
 )
 
 register_jobs(*jobs)
