@@ -6,17 +6,42 @@ from django.core.exceptions import ValidationError
 from django.db import models
 import pycountry
 
+# ISO 4217 codes that are not money a contract can be priced or invoiced in. XDR (the IMF's Special Drawing Right)
+# is kept: international carrier settlements and some telecom contracts are denominated in it, and the IMF publishes
+# a daily rate for it, so it converts like any currency.
+REFUSED_CURRENCY_CODES = {
+    "XXX": "no currency involved",
+    "XTS": "reserved for testing",
+    "XAU": "gold (a precious metal, not money)",
+    "XAG": "silver (a precious metal, not money)",
+    "XPD": "palladium (a precious metal, not money)",
+    "XPT": "platinum (a precious metal, not money)",
+    "XBA": "a bond-market unit of account",
+    "XBB": "a bond-market unit of account",
+    "XBC": "a bond-market unit of account",
+    "XBD": "a bond-market unit of account",
+    "XAD": "an accounting unit of the Arab Monetary Fund, not a circulating currency",
+    "XSU": "the ALBA settlement unit, not a circulating currency",
+    "XUA": "an accounting unit of the African Development Bank, not a circulating currency",
+}
+
 
 @lru_cache(maxsize=1)
 def currency_codes():
-    """Return the set of ISO 4217 alphabetic codes."""
-    return frozenset(currency.alpha_3 for currency in pycountry.currencies)
+    """Return the set of ISO 4217 alphabetic codes a contract may use (the refused non-money codes left out)."""
+    return frozenset(c.alpha_3 for c in pycountry.currencies if c.alpha_3 not in REFUSED_CURRENCY_CODES)
 
 
 @lru_cache(maxsize=1)
 def currency_choices():
     """Return (code, "CODE — Name") choices sorted by code, for forms."""
-    return tuple(sorted((c.alpha_3, f"{c.alpha_3} — {c.name}") for c in pycountry.currencies))
+    return tuple(
+        sorted(
+            (c.alpha_3, f"{c.alpha_3} — {c.name}")
+            for c in pycountry.currencies
+            if c.alpha_3 not in REFUSED_CURRENCY_CODES
+        )
+    )
 
 
 def normalize_currency(value):
@@ -25,7 +50,13 @@ def normalize_currency(value):
 
 
 def validate_currency(value):
-    """Raise ValidationError unless value is an ISO 4217 alphabetic code (upper-case)."""
+    """Raise ValidationError unless value is an ISO 4217 alphabetic code (upper-case) for money."""
+    if value in REFUSED_CURRENCY_CODES:
+        raise ValidationError(
+            "%(value)s is not accepted: it is %(reason)s.",
+            code="not_money",
+            params={"value": value, "reason": REFUSED_CURRENCY_CODES[value]},
+        )
     if value not in currency_codes():
         raise ValidationError(
             "%(value)s is not an ISO 4217 currency code (for example USD, EUR, GBP).",

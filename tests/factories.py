@@ -66,7 +66,7 @@ class ContractFactory(PrimaryModelFactory):
 
 
 class InvoiceFactory(PrimaryModelFactory):
-    """An Open invoice for one month of its contract."""
+    """An Open invoice for one month of its contract (pass a Paid status and it is paid on its invoice date)."""
 
     class Meta:
         model = Invoice
@@ -79,6 +79,8 @@ class InvoiceFactory(PrimaryModelFactory):
     amount = Decimal("100.00")
     currency = factory.LazyAttribute(lambda o: o.contract.currency)
     status = factory.LazyFunction(lambda: status_for(Invoice, "Open"))
+    # A Paid invoice needs a paid date and only a Paid one has one; paid when issued keeps it out of the future.
+    paid_date = factory.LazyAttribute(lambda o: o.invoice_date if o.status.name == "Paid" else None)
 
     @factory.post_generation
     def tags(self, create, extracted, **kwargs):

@@ -82,7 +82,9 @@ def as_of_today():
     return timezone.localdate()
 
 
-class ServiceProviderSerializer(CSVColumnsSerializerMixin, SparseFieldsMixin, NautobotModelSerializer, TaggedModelSerializerMixin):
+class ServiceProviderSerializer(
+    CSVColumnsSerializerMixin, SparseFieldsMixin, NautobotModelSerializer, TaggedModelSerializerMixin
+):
     """Service provider."""
 
     class Meta:
@@ -90,7 +92,13 @@ class ServiceProviderSerializer(CSVColumnsSerializerMixin, SparseFieldsMixin, Na
         fields = "__all__"
 
 
-class ContractSerializer(CSVColumnsSerializerMixin, SparseFieldsMixin, CurrencyMappingMixin, NautobotModelSerializer, TaggedModelSerializerMixin):
+class ContractSerializer(
+    CSVColumnsSerializerMixin,
+    SparseFieldsMixin,
+    CurrencyMappingMixin,
+    NautobotModelSerializer,
+    TaggedModelSerializerMixin,
+):
     """Contract, with read-only figures computed by services.terms as of today."""
 
     monthly_cost = serializers.SerializerMethodField(help_text="Recurring cost per month, rounded half-up to cents")
@@ -143,7 +151,13 @@ class ContractSerializer(CSVColumnsSerializerMixin, SparseFieldsMixin, CurrencyM
         return self._figures(obj).tier
 
 
-class InvoiceSerializer(CSVColumnsSerializerMixin, SparseFieldsMixin, CurrencyMappingMixin, NautobotModelSerializer, TaggedModelSerializerMixin):
+class InvoiceSerializer(
+    CSVColumnsSerializerMixin,
+    SparseFieldsMixin,
+    CurrencyMappingMixin,
+    NautobotModelSerializer,
+    TaggedModelSerializerMixin,
+):
     """Invoice."""
 
     class Meta:
@@ -230,7 +244,9 @@ def viewable_target(assignment, request):
     return None
 
 
-class ContractAssignmentSerializer(CSVColumnsSerializerMixin, SparseFieldsMixin, NautobotModelSerializer, TaggedModelSerializerMixin):
+class ContractAssignmentSerializer(
+    CSVColumnsSerializerMixin, SparseFieldsMixin, NautobotModelSerializer, TaggedModelSerializerMixin
+):
     """Assignment of a contract to a Nautobot object, written as type + id and read back as a brief object.
 
     A target the requesting user may not view is shown as its type and id only (display and url null), at every
@@ -358,7 +374,11 @@ class CostSnapshotSerializer(SparseFieldsMixin, CurrencyMappingMixin, BaseModelS
 
 
 class ExchangeRateSerializer(
-    SparseFieldsMixin, CurrencyMappingMixin, NautobotModelSerializer, TaggedModelSerializerMixin
+    CSVColumnsSerializerMixin,
+    SparseFieldsMixin,
+    CurrencyMappingMixin,
+    NautobotModelSerializer,
+    TaggedModelSerializerMixin,
 ):
     """Exchange rate into the reporting currency."""
 

@@ -9,10 +9,12 @@ from nautobot.apps.models import PrimaryModel, extras_features
 
 from nautobot_contracts.app_settings import assignable_content_types_q, assignable_model_labels
 from nautobot_contracts.models.features import PRIMARY_MODEL_FEATURES
+from nautobot_contracts.models.money import bounded_date_field, date_range_constraint
+from nautobot_contracts.models.providers import UnicodeSafeNaturalSlugMixin
 
 
 @extras_features(*PRIMARY_MODEL_FEATURES)
-class ContractAssignment(PrimaryModel):
+class ContractAssignment(UnicodeSafeNaturalSlugMixin, PrimaryModel):
     """One contract attached to one Device, Rack, Location, Circuit, VM, Cluster, Tenant or Tenant group."""
 
     contract = models.ForeignKey(to="nautobot_contracts.Contract", on_delete=models.CASCADE, related_name="assignments")
@@ -24,8 +26,8 @@ class ContractAssignment(PrimaryModel):
     )
     assigned_object_id = models.UUIDField()
     assigned_object = GenericForeignKey(ct_field="assigned_object_type", fk_field="assigned_object_id")
-    coverage_start = models.DateField(blank=True, null=True, help_text="Coverage starts later than the contract")
-    coverage_end = models.DateField(blank=True, null=True, help_text="Coverage ends earlier than the contract")
+    coverage_start = bounded_date_field(blank=True, null=True, help_text="Coverage starts later than the contract")
+    coverage_end = bounded_date_field(blank=True, null=True, help_text="Coverage ends earlier than the contract")
     # Named "comments", not "notes": PrimaryModel's NotesMixin already owns `notes` (Nautobot's Notes feature).
     comments = models.TextField(blank=True)
 
@@ -42,6 +44,8 @@ class ContractAssignment(PrimaryModel):
                 condition=Q(coverage_end__gte=F("coverage_start")),
                 name="nautobot_contracts_assignment_window_in_order",
             ),
+            date_range_constraint("assignment", "coverage_start", nullable=True),
+            date_range_constraint("assignment", "coverage_end", nullable=True),
         ]
         indexes = [models.Index(fields=["assigned_object_type", "assigned_object_id"])]
 

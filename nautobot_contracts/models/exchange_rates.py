@@ -9,7 +9,7 @@ from nautobot.apps.models import PrimaryModel, extras_features
 
 from nautobot_contracts.currencies import CurrencyField
 from nautobot_contracts.models.features import PRIMARY_MODEL_FEATURES
-from nautobot_contracts.models.money import currency_format_constraint
+from nautobot_contracts.models.money import bounded_date_field, currency_format_constraint, date_range_constraint
 
 
 @extras_features(*PRIMARY_MODEL_FEATURES)
@@ -23,7 +23,7 @@ class ExchangeRate(PrimaryModel):
         validators=[MinValueValidator(Decimal("0.00000001"))],
         help_text="Units of the reporting currency for one unit of this currency",
     )
-    effective_date = models.DateField()
+    effective_date = bounded_date_field()
     description = models.CharField(max_length=255, blank=True)
 
     natural_key_field_names = ["currency", "effective_date"]
@@ -34,6 +34,7 @@ class ExchangeRate(PrimaryModel):
             models.UniqueConstraint(fields=["currency", "effective_date"], name="nautobot_contracts_exchangerate_day"),
             models.CheckConstraint(condition=Q(rate__gt=0), name="nautobot_contracts_exchangerate_positive"),
             currency_format_constraint("exchangerate"),
+            date_range_constraint("exchangerate", "effective_date"),
         ]
 
     def __str__(self):

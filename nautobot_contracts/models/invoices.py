@@ -3,28 +3,41 @@
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from nautobot.apps.constants import CHARFIELD_MAX_LENGTH
 from nautobot.apps.models import PrimaryModel, StatusField, extras_features
 
 from nautobot_contracts.currencies import CurrencyField
 from nautobot_contracts.models.features import PRIMARY_MODEL_FEATURES
-from nautobot_contracts.models.money import currency_format_constraint, money_field, non_negative_constraint
+from nautobot_contracts.models.money import (
+    bounded_date_field,
+    currency_format_constraint,
+    date_range_constraint,
+    money_field,
+    non_negative_constraint,
+)
+from nautobot_contracts.models.providers import UnicodeSafeNaturalSlugMixin
+
+PAID_STATUS = "Paid"
+DATE_FIELDS = ("invoice_date", "due_date", "period_start", "period_end", "paid_date")
 
 
 @extras_features(*PRIMARY_MODEL_FEATURES, "statuses")
-class Invoice(PrimaryModel):
+class Invoice(UnicodeSafeNaturalSlugMixin, PrimaryModel):
     """One bill received against a contract for a service period."""
 
     contract = models.ForeignKey(to="nautobot_contracts.Contract", on_delete=models.PROTECT, related_name="invoices")
     invoice_number = models.CharField(max_length=CHARFIELD_MAX_LENGTH)
-    invoice_date = models.DateField()
-    due_date = models.DateField(blank=True, null=True)
-    period_start = models.DateField(blank=True, null=True, help_text="First day of the service period billed")
-    period_end = models.DateField(blank=True, null=True, help_text="Last day of the service period billed")
+    invoice_date = bounded_date_field()
+    due_date = bounded_date_field(blank=True, null=True)
+    period_start = bounded_date_field(blank=True, null=True, help_text="First day of the service period billed")
+    period_end = bounded_date_field(blank=True, null=True, help_text="Last day of the service period billed")
     amount = money_field()
     currency = CurrencyField(blank=True, help_text="ISO 4217 code; must equal the contract's (defaults to it)")
     status = StatusField(blank=False, null=False)
-    paid_date = models.DateField(blank=True, null=True)
+    paid_date = bounded_date_field(
+        blank=True, null=True, help_text="Required when the status is Paid, and only then; not after today"
+    )
     description = models.CharField(max_length=CHARFIELD_MAX_LENGTH, blank=True)
     comments = models.TextField(blank=True)
 
@@ -42,6 +55,7 @@ class Invoice(PrimaryModel):
             ),
             non_negative_constraint("invoice", "amount"),
             currency_format_constraint("invoice"),
+            *(date_range_constraint("invoice", name, nullable=name != "invoice_date") for name in DATE_FIELDS),
         ]
         indexes = [models.Index(fields=["invoice_date"])]
 
@@ -55,13 +69,24 @@ class Invoice(PrimaryModel):
         super().clean_fields(exclude=exclude)
 
     def clean(self):
-        """Check dates in order and the currency against the contract's."""
+        """Check dates in order, the paid date against the status and today, and the currency against the contract's."""
         super().clean()
         errors = {}
         if self.period_start and self.period_end and self.period_end < self.period_start:
             errors["period_end"] = "The period end must be on or after the period start."
         if self.paid_date and self.invoice_date and self.paid_date < self.invoice_date:
             errors["paid_date"] = "The paid date cannot be before the invoice date."
+        elif self.paid_date and self.paid_date > timezone.localdate():
+            errors["paid_date"] = f"The paid date cannot be in the future (today is {timezone.localdate()})."
+        is_paid = self.status_id is not None and self.status.name == PAID_STATUS
+        if is_paid and not self.paid_date:
+            errors["paid_date"] = "An invoice with status Paid needs a paid date."
+        elif self.paid_date and self.status_id is not None and not is_paid:
+            errors.setdefault(
+                "paid_date",
+                f"Only a Paid invoice has a paid date: set the status to Paid or clear the paid date "
+                f"(the status is {self.status.name}).",
+            )
         if self.contract_id and self.currency and self.currency != self.contract.currency:
             errors["currency"] = (
                 f"An invoice's currency must equal its contract's ({self.contract.currency}), not {self.currency}."

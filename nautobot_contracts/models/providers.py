@@ -1,14 +1,45 @@
 """Service providers: the vendors and counterparties contracts are held with."""
 
+import unicodedata
+
 from django.db import models
 from nautobot.apps.constants import CHARFIELD_MAX_LENGTH
-from nautobot.apps.models import PrimaryModel, extras_features
+from nautobot.apps.models import PrimaryModel, construct_natural_slug, extras_features
 
 from nautobot_contracts.models.features import PRIMARY_MODEL_FEATURES
 
 
+def _spell_symbols(value):
+    """Spell each symbol (emoji) by its Unicode name; drop variation selectors and joiners."""
+    spelled = []
+    for char in str(value):
+        category = unicodedata.category(char)
+        if category == "So":
+            spelled.append(f" {unicodedata.name(char, '')} ")
+        elif category != "Cf" and not "\ufe00" <= char <= "\ufe0f":
+            spelled.append(char)
+    return "".join(spelled)
+
+
+class UnicodeSafeNaturalSlugMixin:
+    """natural_slug that survives any name (the REST API and the UI show it for every object).
+
+    Nautobot's construct_natural_slug() names each emoji with unicodedata.name(), which raises TypeError for an emoji
+    of several code points (U+1F6F0 U+FE0F "🛰️", ZWJ sequences), so one such name made every list including the
+    object a 500. Such values fall back to spelling symbols code point by code point.
+    """
+
+    @property
+    def natural_slug(self):
+        """Nautobot's slug of the natural key, or the same built from the symbols' names when Nautobot's fails."""
+        try:
+            return super().natural_slug
+        except TypeError:
+            return construct_natural_slug([_spell_symbols(value) for value in self.natural_key()], pk=self.pk)
+
+
 @extras_features(*PRIMARY_MODEL_FEATURES)
-class ServiceProvider(PrimaryModel):
+class ServiceProvider(UnicodeSafeNaturalSlugMixin, PrimaryModel):
     """A vendor or counterparty: carrier, OEM, reseller, SaaS vendor, colocation provider."""
 
     name = models.CharField(max_length=CHARFIELD_MAX_LENGTH, unique=True)
