@@ -38,6 +38,8 @@ from nautobot_contracts.models import (
     ExchangeRate,
     Invoice,
     InvoiceAttachment,
+from nautobot_contracts.models.attachments import attachment_file_name
+from nautobot_contracts.models.money import NOTICE_DAYS_MAX, RENEWAL_TERM_MONTHS_MAX, RENEWAL_TERM_MONTHS_MIN
     ServiceProvider,
 )
 
@@ -155,8 +157,10 @@ class ContractBulkEditForm(TagsBulkEditFormMixin, StatusModelBulkEditFormMixin, 
     )
     currency = currency_field(required=False)
     auto_renew = forms.NullBooleanField(required=False, widget=BulkEditNullBooleanSelect())
-    notice_period_days = forms.IntegerField(required=False, min_value=0)
-    renewal_term_months = forms.IntegerField(required=False, min_value=1)
+    notice_period_days = forms.IntegerField(required=False, min_value=0, max_value=NOTICE_DAYS_MAX)
+    renewal_term_months = forms.IntegerField(
+        required=False, min_value=RENEWAL_TERM_MONTHS_MIN, max_value=RENEWAL_TERM_MONTHS_MAX
+    )
     cost_center = forms.CharField(max_length=CHARFIELD_MAX_LENGTH, required=False)
     purchase_order = forms.CharField(max_length=CHARFIELD_MAX_LENGTH, required=False)
     description = forms.CharField(max_length=CHARFIELD_MAX_LENGTH, required=False)
