@@ -213,6 +213,12 @@ class ContractAssignmentAPITest(APIViewTestCases.APIViewTestCase):
             },
         ]
 
+    def setUp(self):
+        super().setUp()
+        # The assignment's display names its target only to a user who may view it (AssignmentVisibilityTest in
+        # test_robustness covers the other case); the generic CSV test compares it with str(instance).
+        self.add_permissions("dcim.view_device", "dcim.view_location", "tenancy.view_tenant")
+
     def get_depth_fields(self):
         # The generic `assigned_object` deliberately carries `display` at depth 0, unlike core's three-key brief form
         # that test_list_objects_depth_0 checks; AssignmentRepresentationTest covers its shape at every depth.
