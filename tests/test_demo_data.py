@@ -8,6 +8,7 @@ from pathlib import Path
 import shutil
 import tempfile
 
+from dateutil.relativedelta import relativedelta
 from django.apps import apps
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -23,17 +24,19 @@ from nautobot.tenancy.models import Tenant, TenantGroup
 from nautobot.users.models import Token, User
 
 from nautobot_contracts.choices import BillingPeriodChoices, ContractTypeChoices
+from nautobot_contracts.demo_data import refresh_demo_data
 from nautobot_contracts.models import (
     Contract,
     ContractAssignment,
     ContractAttachment,
+    CostSnapshot,
     ExchangeRate,
     Invoice,
     InvoiceAttachment,
     ServiceProvider,
 )
 from nautobot_contracts.services.coverage import covered_devices, uncovered_devices
-from nautobot_contracts.services.terms import TIERS, active_contracts, renewal_tier
+from nautobot_contracts.services.terms import TIERS, active_contracts, renewal_tier, round_money
 
 COMMAND = "load_contracts_demo_data"
 # Every model the command writes to; the snapshot compares all of their rows.
@@ -237,3 +240,44 @@ class DemoSetupCommandTest(TestCase):
         with self.assertRaisesRegex(CommandError, "must not be empty"):
             call_command("contracts_demo_setup", "--password", "", stdout=StringIO())
         self.assertFalse(User.objects.filter(username="admin").exists())
+
+
+class DemoDataMovesWithTodayTest(TestCase):
+    """A re-run on a later day moves the demo dates (every tier stays populated) and keeps a year of snapshots."""
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.first_day = datetime.date.today() - datetime.timedelta(days=200)
+        refresh_demo_data(today=cls.first_day)
+        cls.first_dates = dict(Contract.objects.values_list("name", "start_date"))
+        cls.later_day = datetime.date.today()
+        cls.created, cls.moved = refresh_demo_data(today=cls.later_day)
+
+    def test_contract_and_invoice_dates_follow_today(self):
+        self.assertEqual(self.created.get("nautobot_contracts.Contract", 0), 0)
+        self.assertEqual(self.moved["nautobot_contracts.Contract"], Contract.objects.count())
+        for name, start in Contract.objects.values_list("name", "start_date"):
+            self.assertEqual(start - self.first_dates[name], datetime.timedelta(days=200), name)
+        tiers = {renewal_tier(c, self.later_day) for c in active_contracts(self.later_day).select_related("status")}
+        self.assertTrue(set(TIERS) <= tiers, tiers)
+        for invoice in Invoice.objects.select_related("status", "contract"):
+            invoice.full_clean()
+            self.assertEqual(invoice.paid_date is not None, invoice.status.name == "Paid")
+            if invoice.paid_date:
+                self.assertTrue(invoice.invoice_date <= invoice.paid_date <= self.later_day)
+            self.assertTrue(invoice.contract.start_date <= invoice.period_start <= self.later_day)
+
+    def test_a_year_of_monthly_snapshots(self):
+        dates = sorted(set(CostSnapshot.objects.values_list("snapshot_date", flat=True)))
+        first = self.later_day.replace(day=1)
+        self.assertEqual(dates[-1], first if first < self.later_day else first - relativedelta(months=1))
+        self.assertTrue({d.day for d in dates} == {1})
+        self.assertGreaterEqual(len(dates), 12)
+        self.assertLessEqual(dates[-12], self.later_day - relativedelta(months=11))
+        for row in CostSnapshot.objects.all():
+            self.assertEqual(row.monthly_burn, round_money(row.monthly_burn))
+            self.assertNotIn(row.currency, {"XXX", "XTS"})
+        # Past rows already written are kept as they are by a re-run.
+        before = list(CostSnapshot.objects.order_by("pk").values())
+        refresh_demo_data(today=self.later_day)
+        self.assertEqual(list(CostSnapshot.objects.order_by("pk").values()), before)

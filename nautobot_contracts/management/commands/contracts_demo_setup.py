@@ -8,7 +8,7 @@ from nautobot.users.models import Token, User
 APP = "nautobot_contracts"
 DEFAULT_USERNAME = "admin"
 DEFAULT_PASSWORD = "admin"  # noqa: S105 (a local demo's documented credentials)
-TOKEN_DESCRIPTION = "nautobot-contracts demo (make demo)"
+TOKEN_DESCRIPTION = "nautobot-contracts demo (make demo)"  # noqa: S105 (a label, not a secret)
 
 
 class Command(BaseCommand):

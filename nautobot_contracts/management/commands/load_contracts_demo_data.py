@@ -2,25 +2,29 @@
 
 from django.core.management.base import BaseCommand
 
-from nautobot_contracts.demo_data import load_demo_data, summary
+from nautobot_contracts.demo_data import refresh_demo_data, summary
 
 
 class Command(BaseCommand):
-    """Create the demo data set's missing objects; running it again creates and changes nothing."""
+    """Create the demo data set's missing objects and keep its dates relative to today."""
 
     help = (
         "Load demo contracts, invoices, assignments, exchange rates and attachments (plus the locations, devices, "
-        "tenants and circuits they refer to). Safe to run repeatedly: only missing objects are created."
+        "tenants and circuits they refer to) and a year of monthly cost snapshots. Safe to run repeatedly: only "
+        "missing objects are created, and the demo dates move to stay relative to today."
     )
 
     def handle(self, *args, **options):
         """Load, then print what was created and what exists."""
-        created = load_demo_data()
+        created, moved = refresh_demo_data()
         total = sum(created.values())
         if total:
             details = ", ".join(f"{label} {count}" for label, count in sorted(created.items()))
             self.stdout.write(self.style.SUCCESS(f"Demo data: created {total} objects ({details})."))
         else:
             self.stdout.write(self.style.SUCCESS("Demo data: already loaded, nothing created."))
+        if moved:
+            details = ", ".join(f"{label} {count}" for label, count in sorted(moved.items()))
+            self.stdout.write(f"Demo data: dates moved to follow today ({details}).")
         for line in summary():
             self.stdout.write(f"  {line}")
