@@ -38,10 +38,9 @@ from nautobot_contracts.models import (
     ExchangeRate,
     Invoice,
     InvoiceAttachment,
-from nautobot_contracts.models.attachments import attachment_file_name
-from nautobot_contracts.models.money import NOTICE_DAYS_MAX, RENEWAL_TERM_MONTHS_MAX, RENEWAL_TERM_MONTHS_MIN
     ServiceProvider,
 )
+from nautobot_contracts.models.money import NOTICE_DAYS_MAX, RENEWAL_TERM_MONTHS_MAX, RENEWAL_TERM_MONTHS_MIN
 
 BOOLEAN_FILTER_CHOICES = (("", "---------"), ("True", "Yes"), ("False", "No"))
 
