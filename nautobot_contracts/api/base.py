@@ -7,7 +7,7 @@ docs/dev/input-robustness.md lists them.
 from collections.abc import Mapping
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, QueryDict
 from nautobot.apps.utils import is_uuid
 from nautobot.core.settings_funcs import is_truthy  # the parser Nautobot's serializers use; not in nautobot.apps
 from rest_framework.exceptions import ParseError, ValidationError
@@ -19,6 +19,7 @@ BOOLEAN_QUERY_PARAMS = ("exclude_m2m",)
 # Actions whose body is one object, and actions (on the list URL) whose body is a list of objects.
 OBJECT_BODY_ACTIONS = ("update", "partial_update", "notes")
 LIST_BODY_ACTIONS = ("bulk_update", "bulk_partial_update", "bulk_destroy")
+FORM_REFUSED_FIELDS = ("custom_fields", "relationships")
 
 
 class RobustViewSetMixin:
@@ -48,6 +49,11 @@ class RobustViewSetMixin:
 
     def check_body_shape(self, request):
         """An object where one object is expected, a list of objects where a list is; anything else is a 400."""
+        # Nautobot's serializers call .items() on these; a form or multipart body can only carry them as strings.
+        if isinstance(request.data, QueryDict):
+            for name in FORM_REFUSED_FIELDS:
+                if name in request.data:
+                    raise ParseError(f"{name} cannot be sent in a form body; set it with a JSON PATCH afterwards.")
         if self.action in LIST_BODY_ACTIONS:
             data = request.data
             if not isinstance(data, list) or not all(isinstance(item, Mapping) for item in data):
