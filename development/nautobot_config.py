@@ -53,6 +53,8 @@ PLUGINS = ["nautobot_contracts"]
 PLUGINS_CONFIG = {
     "nautobot_contracts": {
         "reporting_currency": os.getenv("NAUTOBOT_CONTRACTS_REPORTING_CURRENCY", "USD"),
+        # Private attachment files, outside MEDIA_ROOT (which Nautobot serves to every logged-in user).
+        "attachment_root": os.getenv("NAUTOBOT_CONTRACTS_ATTACHMENT_ROOT", os.path.join(NAUTOBOT_ROOT, "attachments")),
     }
 }
 
@@ -74,3 +76,7 @@ if TESTING:
     CONTENT_TYPE_CACHE_TIMEOUT = 0
     TEST_USE_FACTORIES = False
     MEDIA_ROOT = os.getenv("NAUTOBOT_TEST_MEDIA_ROOT", os.path.join(NAUTOBOT_ROOT, "test-media"))
+    # Next to (not inside) the test MEDIA_ROOT, so each engineer's private media root has its own attachment root.
+    PLUGINS_CONFIG["nautobot_contracts"]["attachment_root"] = os.getenv(
+        "NAUTOBOT_TEST_ATTACHMENT_ROOT", MEDIA_ROOT.rstrip("/") + "-attachments"
+    )

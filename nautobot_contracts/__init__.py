@@ -41,7 +41,12 @@ class NautobotContractsConfig(NautobotAppConfig):
             "tenancy.tenant",
             "tenancy.tenantgroup",
         ],
-        # Attachments
+        # Attachments: private storage (never under MEDIA_ROOT). attachment_root defaults to NAUTOBOT_ROOT/attachments;
+        # attachment_storage (a STORAGES alias, a dotted class path with attachment_storage_options, or a
+        # {"BACKEND", "OPTIONS"} dict) replaces the file system storage, e.g. with S3.
+        "attachment_root": None,
+        "attachment_storage": None,
+        "attachment_storage_options": {},
         "attachment_max_size_bytes": 25 * 1024 * 1024,
         "attachment_allowed_extensions": [
             "pdf",

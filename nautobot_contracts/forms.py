@@ -1,7 +1,5 @@
 """Forms for the UI: a model form, a bulk-edit form and a filter form per model."""
 
-import os
-
 from django import forms
 from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
@@ -40,6 +38,7 @@ from nautobot_contracts.models import (
     InvoiceAttachment,
     ServiceProvider,
 )
+from nautobot_contracts.models.attachments import attachment_file_name
 from nautobot_contracts.models.money import NOTICE_DAYS_MAX, RENEWAL_TERM_MONTHS_MAX, RENEWAL_TERM_MONTHS_MIN
 
 BOOLEAN_FILTER_CHOICES = (("", "---------"), ("True", "Yes"), ("False", "No"))
@@ -425,7 +424,7 @@ class AttachmentFormMixin:
         uploaded = self.cleaned_data.get("file")
         if uploaded and not self.cleaned_data.get("name"):
             # The model does the same in save(), but only after the uniqueness checks have run.
-            self.cleaned_data["name"] = os.path.basename(uploaded.name)
+            self.cleaned_data["name"] = attachment_file_name(uploaded.name)
         return self.cleaned_data
 
 

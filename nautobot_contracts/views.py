@@ -26,6 +26,7 @@ from nautobot_contracts.models import (
     InvoiceAttachment,
     ServiceProvider,
 )
+from nautobot_contracts.models.attachments import content_type_for
 
 
 class ServiceProviderUIViewSet(CSVImportViewMixin, NautobotUIViewSet):
@@ -140,9 +141,9 @@ class CostSnapshotUIViewSet(ObjectListViewMixin, ObjectDetailViewMixin, ObjectCh
 
 
 class AttachmentDownloadView(GenericView):
-    """Stream an attachment's file to a user who may view the attachment row; 404 for anyone else.
+    """Stream an attachment's file to a user who may view the attachment and its contract or invoice; else 404.
 
-    This is the only way the UI hands out stored files: MEDIA_URL is never linked.
+    This is the only way out for stored files: they live in the app's private storage, not under MEDIA_ROOT.
     """
 
     model = None
@@ -156,12 +157,16 @@ class AttachmentDownloadView(GenericView):
             handle = attachment.file.open("rb")
         except FileNotFoundError as error:
             raise Http404("The stored file is missing.") from error
-        return FileResponse(
+        # The type follows the file's extension (its content was checked against it on upload), never a client's
+        # claim; nosniff stops a browser from second-guessing it.
+        response = FileResponse(
             handle,
             as_attachment=True,
             filename=attachment.filename,
-            content_type=attachment.mime_type or "application/octet-stream",
+            content_type=content_type_for(attachment.filename),
         )
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
 
 
 class ContractAttachmentDownloadView(AttachmentDownloadView):

@@ -18,12 +18,15 @@ from tests.factories import ContractFactory, InvoiceFactory
 URL = "plugins:nautobot_contracts:{}"
 PDF = b"%PDF-1.4\n% signed contract\n"
 
-# Uploaded files go to a throw-away MEDIA_ROOT, removed when the module's tests are done.
+# Uploaded files go to a throw-away private attachment root (MEDIA_ROOT is never used for them), removed when the
+# module's tests are done.
 MEDIA_ROOT = tempfile.mkdtemp(prefix="nautobot-contracts-test-media-")
+PRIVATE_ROOT = tempfile.mkdtemp(prefix="nautobot-contracts-test-attachments-")
 
 
 def tearDownModule():
     shutil.rmtree(MEDIA_ROOT, ignore_errors=True)
+    shutil.rmtree(PRIVATE_ROOT, ignore_errors=True)
 
 
 def upload(filename="signed.pdf", content=PDF, content_type="application/pdf"):
@@ -46,20 +49,30 @@ def invoice_attachment(invoice, name, filename=None, content=PDF):
 
 
 def plugin_settings(**overrides):
-    """PLUGINS_CONFIG with some of this app's settings replaced."""
+    """PLUGINS_CONFIG with this module's private root and some of this app's settings replaced."""
     config = copy.deepcopy(settings.PLUGINS_CONFIG)
-    config["nautobot_contracts"].update(overrides)
+    config["nautobot_contracts"].update({"attachment_root": PRIVATE_ROOT, **overrides})
     return config
+
+
+def private_root(cls):
+    """The module's MEDIA_ROOT and private attachment root for a test class."""
+    return override_settings(MEDIA_ROOT=MEDIA_ROOT, PLUGINS_CONFIG=plugin_settings())(cls)
 
 
 class AttachmentViewTestMixin:
     """All standard views except create, which takes a file upload and is tested below."""
 
+    def setUp(self):
+        # Attachments are visible only with view permission on their contract or invoice too.
+        super().setUp()
+        self.add_permissions(self.parent_view_permission)
+
     def test_pages_never_link_the_storage_url(self):
         self.user.is_superuser = True
         self.user.save()
         instance = self._get_queryset().first()
-        storage_url = instance.file.url
+        stored_path = instance.file.name
         pages = [
             instance.get_absolute_url(),
             self._get_url("list"),
@@ -75,7 +88,7 @@ class AttachmentViewTestMixin:
                 )
                 self.assertHttpStatus(response, 200)
                 content = response.content.decode()
-                self.assertNotIn(storage_url, content)
+                self.assertNotIn(stored_path, content)
                 self.assertNotIn(settings.MEDIA_URL + "contract_attachments", content)
                 self.assertNotIn(settings.MEDIA_URL + "invoice_attachments", content)
         response = self.client.get(self._get_url("list"), headers={"HX-Request": "true"})
@@ -102,7 +115,7 @@ class AttachmentViewTestMixin:
         self.assertEqual(instance.description, self.update_data["description"])
 
 
-@override_settings(MEDIA_ROOT=MEDIA_ROOT)
+@private_root
 class ContractAttachmentViewTest(
     AttachmentViewTestMixin,
     ViewTestCases.GetObjectViewTestCase,
@@ -131,7 +144,7 @@ class ContractAttachmentViewTest(
         cls.bulk_edit_data = {"description": "Filed by legal"}
 
 
-@override_settings(MEDIA_ROOT=MEDIA_ROOT)
+@private_root
 class InvoiceAttachmentViewTest(
     AttachmentViewTestMixin,
     ViewTestCases.GetObjectViewTestCase,
@@ -160,7 +173,7 @@ class InvoiceAttachmentViewTest(
         cls.bulk_edit_data = {"description": "Booked"}
 
 
-@override_settings(MEDIA_ROOT=MEDIA_ROOT)
+@private_root
 class UploadTest(TestCase):
     """Uploading from the contract and invoice pages."""
 
@@ -207,7 +220,8 @@ class UploadTest(TestCase):
         self.assertEqual(attachment.mime_type, "application/pdf")
         with attachment.file.open("rb") as stored:
             self.assertEqual(stored.read(), PDF)
-        self.assertTrue(attachment.file.path.startswith(MEDIA_ROOT))
+        self.assertTrue(attachment.file.path.startswith(PRIVATE_ROOT))
+        self.assertFalse(attachment.file.path.startswith(MEDIA_ROOT))
 
     def test_upload_against_invoice(self):
         url = reverse(URL.format("invoiceattachment_add"))
@@ -249,7 +263,7 @@ class UploadTest(TestCase):
 
     def test_file_at_the_limit_is_accepted(self):
         with override_settings(PLUGINS_CONFIG=plugin_settings(attachment_max_size_bytes=10)):
-            response = self.post({"contract": self.contract.pk, "file": upload("ok.pdf", b"x" * 10)})
+            response = self.post({"contract": self.contract.pk, "file": upload("ok.pdf", b"%PDF-1.4\n\n")})
         self.assertHttpStatus(response, 302)
 
     def test_extension_list_comes_from_settings(self):
@@ -270,12 +284,12 @@ class UploadTest(TestCase):
 
 
 def _stored_files():
-    for root, _dirs, files in os.walk(MEDIA_ROOT):
+    for root, _dirs, files in os.walk(PRIVATE_ROOT):
         for name in files:
             yield os.path.join(root, name)
 
 
-@override_settings(MEDIA_ROOT=MEDIA_ROOT, EXEMPT_VIEW_PERMISSIONS=[])
+@override_settings(MEDIA_ROOT=MEDIA_ROOT, PLUGINS_CONFIG=plugin_settings(), EXEMPT_VIEW_PERMISSIONS=[])
 class DownloadTest(TestCase):
     """Files leave only through the download views, to users who may view the attachment row."""
 
@@ -288,12 +302,13 @@ class DownloadTest(TestCase):
         self.url = reverse(URL.format("contractattachment_download"), kwargs={"pk": self.attachment.pk})
 
     def test_with_view_permission(self):
-        self.add_permissions("nautobot_contracts.view_contractattachment")
+        self.add_permissions("nautobot_contracts.view_contractattachment", "nautobot_contracts.view_contract")
         response = self.client.get(self.url)
         self.assertHttpStatus(response, 200)
         self.assertEqual(response["Content-Disposition"], f'attachment; filename="{self.attachment.filename}"')
         self.assertTrue(self.attachment.filename.startswith("msa"))
         self.assertEqual(response["Content-Type"], "application/pdf")
+        self.assertEqual(response["X-Content-Type-Options"], "nosniff")
         self.assertEqual(b"".join(response.streaming_content), PDF)
 
     def test_without_permission(self):
@@ -301,6 +316,7 @@ class DownloadTest(TestCase):
         self.assertHttpStatus(self.client.get(self.url), [403, 404])
 
     def test_permission_constrained_to_another_row(self):
+        self.add_permissions("nautobot_contracts.view_contract")
         self.add_permissions("nautobot_contracts.view_contractattachment", constraints={"pk": str(self.other.pk)})
         self.assertHttpStatus(self.client.get(self.url), [403, 404])
         other_url = reverse(URL.format("contractattachment_download"), kwargs={"pk": self.other.pk})
@@ -318,17 +334,19 @@ class DownloadTest(TestCase):
         url = reverse(URL.format("invoiceattachment_download"), kwargs={"pk": self.invoice_attachment.pk})
         self.assertHttpStatus(self.client.get(url), [403, 404])
         self.add_permissions("nautobot_contracts.view_invoiceattachment")
+        self.assertHttpStatus(self.client.get(url), 404)  # not without view permission on the invoice
+        self.add_permissions("nautobot_contracts.view_invoice")
         response = self.client.get(url)
         self.assertHttpStatus(response, 200)
         self.assertTrue(response["Content-Disposition"].startswith("attachment;"))
 
     def test_missing_file_is_404(self):
-        self.add_permissions("nautobot_contracts.view_contractattachment")
+        self.add_permissions("nautobot_contracts.view_contractattachment", "nautobot_contracts.view_contract")
         self.attachment.file.storage.delete(self.attachment.file.name)
         self.assertHttpStatus(self.client.get(self.url), 404)
 
 
-@override_settings(MEDIA_ROOT=MEDIA_ROOT)
+@private_root
 class DeleteRemovesFileTest(TestCase):
     """Deleting an attachment in the UI removes its file once the transaction commits."""
 

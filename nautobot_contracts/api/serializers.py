@@ -3,8 +3,6 @@
 Every serializer takes SparseFieldsMixin first, so `?fields=` / `?omit=` work on every endpoint.
 """
 
-import os
-
 from django.contrib.contenttypes.models import ContentType
 from django.db.models.manager import BaseManager
 from django.urls import NoReverseMatch, reverse
@@ -42,6 +40,7 @@ from nautobot_contracts.models import (
     InvoiceAttachment,
     ServiceProvider,
 )
+from nautobot_contracts.models.attachments import attachment_file_name
 from nautobot_contracts.services import terms
 
 
@@ -320,10 +319,15 @@ class AttachmentSerializerBase(SparseFieldsMixin, NautobotModelSerializer, Tagge
     download_view_name = None
 
     def to_internal_value(self, data):
-        """Default the name to the uploaded file's name before the (parent, name) uniqueness check runs."""
+        """Refuse a file on update (files are immutable); default the name to the (shortened) file name."""
+        # super() first: it turns a body that is not an object (a string, a list) into a 400.
         attrs = super().to_internal_value(data)
-        if not attrs.get("name") and attrs.get("file") is not None:
-            attrs["name"] = os.path.basename(attrs["file"].name)
+        if self.instance is not None and (attrs.get("file") is not None or "file" in data):
+            raise serializers.ValidationError({"file": [self.Meta.model.immutable_message]})
+        if attrs.get("file") is not None:
+            attrs["file"].name = attachment_file_name(attrs["file"].name)
+            if not attrs.get("name"):
+                attrs["name"] = attrs["file"].name
         return attrs
 
     @extend_schema_field(serializers.URLField(allow_null=True, read_only=True))
@@ -366,11 +370,34 @@ class InvoiceAttachmentSerializer(AttachmentSerializerBase):
 
 
 class CostSnapshotSerializer(SparseFieldsMixin, CurrencyMappingMixin, BaseModelSerializer):
-    """Cost snapshot (read-only: only the snapshot Job writes these)."""
+    """Cost snapshot, read-only: only the snapshot Job writes these.
+
+    Nautobot's Import Objects system Job (and anything else that looks serializers up by model) writes through this
+    class, so every field is read-only and validating write data is refused with a ValidationError naming the rule.
+    """
+
+    WRITE_REFUSED = "Cost snapshots are read-only: only the Capture cost history snapshot Job writes them."
 
     class Meta:
         model = CostSnapshot
         fields = "__all__"
+
+    def get_fields(self):
+        """Every field read-only, whatever a subclass or the model adds."""
+        fields = super().get_fields()
+        for field in fields.values():
+            field.read_only = True
+        return fields
+
+    def validate(self, attrs):
+        """Refuse every write (is_valid() is only called on data coming in)."""
+        raise serializers.ValidationError(self.WRITE_REFUSED)
+
+    def create(self, validated_data):
+        raise serializers.ValidationError(self.WRITE_REFUSED)
+
+    def update(self, instance, validated_data):
+        raise serializers.ValidationError(self.WRITE_REFUSED)
 
 
 class ExchangeRateSerializer(

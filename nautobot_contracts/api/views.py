@@ -140,6 +140,18 @@ class AttachmentViewSetBase(ContractsModelViewSet):
     """Attachments are created by multipart upload; JSON and CSV stay available for everything else."""
 
     parser_classes = (JSONParser, MultiPartParser, FormParser, NautobotCSVParser)
+    # A form body is one object, never the list a bulk update needs: only single-object actions parse one (an
+    # update that carries a file is then refused by the serializer with a 400 saying files are immutable).
+    form_body_actions = ("create", "update", "partial_update")
+
+    def get_parsers(self):
+        """Form and multipart parsers for single-object actions only; bulk actions answer 415 for such bodies."""
+        # Called before self.action is set, so the action is looked up from the route's method map.
+        action = getattr(self, "action_map", {}).get(self.request.method.lower()) if self.request else None
+        parsers = super().get_parsers()
+        if action in self.form_body_actions:
+            return parsers
+        return [parser for parser in parsers if not isinstance(parser, (MultiPartParser, FormParser))]
 
 
 class ContractAttachmentViewSet(AttachmentViewSetBase):
