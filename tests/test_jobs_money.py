@@ -411,7 +411,10 @@ class CostJobsTest(JobTestCase):
             {"snapshot_date": AS_OF, "currency": "USD", "monthly_burn": "1200.00", "renewal_90d": "2400.00",
              "active_contract_count": 4, "coverage_gap_count": 2},
         ]  # fmt: skip
-        self.assertEqual(job_result.result, {"as_of": AS_OF, "rows": expected_rows})
+        self.assertEqual(
+            job_result.result,
+            {"as_of": AS_OF, "written": 4, "updated": 0, "skipped": 0, "rows": expected_rows, "skipped_rows": []},
+        )
         stored = CostSnapshot.objects.filter(snapshot_date=AS_OF)
         ids = set(stored.values_list("pk", flat=True))
         self.assertEqual(len(ids), 4)
@@ -419,9 +422,12 @@ class CostJobsTest(JobTestCase):
             sorted(entry.log_object for entry in logs(job_result).exclude(log_object="")),
             [f"{AS_OF} {code}" for code in ("EUR", "GBP", "JPY", "USD")],
         )
-        # Idempotent: the same rows, updated in place.
+        # A past day is write-once: a re-run keeps the rows it finds and writes nothing.
         again = run(SNAPSHOT, as_of=AS_OF)
-        self.assertEqual(again.result, job_result.result)
+        self.assertEqual(
+            again.result,
+            {"as_of": AS_OF, "written": 0, "updated": 0, "skipped": 4, "rows": [], "skipped_rows": expected_rows},
+        )
         self.assertEqual(set(CostSnapshot.objects.filter(snapshot_date=AS_OF).values_list("pk", flat=True)), ids)
 
     def test_snapshot_refused_for_partial_view(self):
@@ -502,6 +508,7 @@ class AnomalyJobTest(JobTestCase):
                      "baseline": "1000.00", "current_date": latest, "current": "1500.00", "pct_change": "50.00"},
                 ],
                 "currencies_checked": ["EUR", "GBP", "USD"],
+                "as_of": TODAY.isoformat(),
             },
         )  # fmt: skip
         warnings = logs(job_result, LogLevelChoices.LOG_WARNING)

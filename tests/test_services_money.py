@@ -235,8 +235,8 @@ class SnapshotTest(TestCase):
         existing = CostSnapshot.objects.create(
             snapshot_date=AS_OF, currency="USD", monthly_burn=1, renewal_90d=1, active_contract_count=1
         )
-        history.write_snapshot(history.snapshot_rows(AS_OF))
-        written = history.write_snapshot(history.snapshot_rows(AS_OF))
+        history.write_snapshot(history.snapshot_rows(AS_OF), today=AS_OF)  # re-running today updates in place
+        written = history.write_snapshot(history.snapshot_rows(AS_OF), today=AS_OF).stored
         self.assertEqual(CostSnapshot.objects.filter(snapshot_date=AS_OF).count(), 3)
         usd = CostSnapshot.objects.get(snapshot_date=AS_OF, currency="USD")
         self.assertEqual(usd.pk, existing.pk)
@@ -250,7 +250,7 @@ class SnapshotTest(TestCase):
         factories.CostSnapshotFactory(snapshot_date=previous, currency="AUD", monthly_burn=0, active_contract_count=0)
         # A currency an earlier run recorded for the same day, that has no active contract any more.
         factories.CostSnapshotFactory(snapshot_date=AS_OF, currency="CHF", monthly_burn=40)
-        history.write_snapshot(history.snapshot_rows(AS_OF))
+        history.write_snapshot(history.snapshot_rows(AS_OF), today=AS_OF)
         stored = self.stored()
         self.assertEqual(stored["JPY"], ("0.00", "0.00", 0))
         self.assertEqual(stored["CHF"], ("0.00", "0.00", 0))
@@ -275,7 +275,7 @@ class SnapshotTest(TestCase):
         def first():
             try:
                 with transaction.atomic():
-                    history.write_snapshot(rows(Decimal("1.00")))
+                    history.write_snapshot(rows(Decimal("1.00")), today=day)
                     barrier.wait()
                     time.sleep(0.5)  # the second writer now waits on our row locks
             except Exception as error:  # noqa: BLE001  # pylint: disable=broad-exception-caught
@@ -287,7 +287,7 @@ class SnapshotTest(TestCase):
             try:
                 barrier.wait()
                 started = time.monotonic()
-                history.write_snapshot(rows(Decimal("2.00")))
+                history.write_snapshot(rows(Decimal("2.00")), today=day)
                 waited.append(time.monotonic() - started)
             except Exception as error:  # noqa: BLE001  # pylint: disable=broad-exception-caught
                 errors.append(error)

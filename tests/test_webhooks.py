@@ -213,11 +213,12 @@ class CostSnapshotWebhookTest(APITestCase):
     def test_snapshot_write_fires_create_then_update(self):
         make_webhook(CostSnapshot, type_create=True, type_update=True)
         row = {"monthly_burn": Decimal("10.00"), "renewal_90d": Decimal("0"), "active_contract_count": 1}
+        day = datetime.date(2026, 5, 1)  # the run's today: only today's rows are updated (a past day is write-once)
         with mock.patch("nautobot.extras.tasks.process_webhook.apply_async") as enqueue:
             with web_request_context(self.user):
-                write_snapshot([CostSnapshot(snapshot_date=datetime.date(2026, 5, 1), currency="EUR", **row)])
+                write_snapshot([CostSnapshot(snapshot_date=day, currency="EUR", **row)], today=day)
             with web_request_context(self.user):
-                write_snapshot([CostSnapshot(snapshot_date=datetime.date(2026, 5, 1), currency="EUR", **row)])
+                write_snapshot([CostSnapshot(snapshot_date=day, currency="EUR", **row)], today=day)
         sent = [call.kwargs["args"] for call in enqueue.call_args_list]
         self.assertEqual(
             [(args[2], args[3]) for args in sent],

@@ -20,36 +20,74 @@ from nautobot.extras.models import JobLogEntry, jobs as job_models
 GROUPING = "Contracts"
 
 
+# Bounds of every Job input: dates stay far from datetime.date's limits even after a horizon of MAX_DAYS twice
+# over, and day counts stay within ten years, so no input can make date arithmetic overflow.
+EARLIEST_DATE = datetime.date(1900, 1, 1)
+LATEST_DATE = datetime.date(2999, 12, 31)
+MAX_DAYS = 3650
+
+
 def today():
     """The current date in Nautobot's time zone."""
     return timezone.localdate()
 
 
 class IsoDateField(forms.DateField):
-    """A date input whose cleaned value is the ISO string, so it serializes into job kwargs as is."""
+    """A date input whose cleaned value is the ISO string, so it serializes into job kwargs as is.
 
-    def __init__(self, *args, **kwargs):
+    `latest` is a date, or "today" for `today()` looked up at validation time (never at import); a date after it, or
+    outside EARLIEST_DATE..LATEST_DATE, is a form error.
+    """
+
+    def __init__(self, *args, latest=None, **kwargs):
         kwargs.setdefault("widget", DatePicker())
+        self.latest = latest
         super().__init__(*args, **kwargs)
 
     def clean(self, value):
         cleaned = super().clean(value)
-        return cleaned.isoformat() if cleaned else None
+        if not cleaned:
+            return None
+        if not EARLIEST_DATE <= cleaned <= LATEST_DATE:
+            raise forms.ValidationError(
+                f"Enter a date between {EARLIEST_DATE.isoformat()} and {LATEST_DATE.isoformat()}."
+            )
+        latest = today() if self.latest == "today" else self.latest
+        if latest is not None and cleaned > latest:
+            raise forms.ValidationError(f"{cleaned.isoformat()} is after today ({latest.isoformat()}): not allowed.")
+        return cleaned.isoformat()
 
 
 class DateVar(StringVar):
-    """A date (YYYY-MM-DD); a value that is not a date is a form error, so the run is refused before it starts."""
+    """A date (YYYY-MM-DD); a value that is not a date is a form error, so the run is refused before it starts.
+
+    `latest="today"` refuses dates after today (checked when the input is validated, by the UI form and the REST API).
+    """
 
     form_field = IsoDateField
 
+    def __init__(self, *args, latest=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if latest is not None:
+            self.field_attrs["latest"] = latest
 
-def bounded_integer_var(min_value=None, max_value=None, **kwargs):
-    """An IntegerVar that enforces its bounds even when one is 0 (IntegerVar drops falsy bounds)."""
+
+def as_of_var(**kwargs):
+    """The `as_of` input every Job has: a date, empty meaning today (through `today()`)."""
+    kwargs.setdefault("required", False)
+    kwargs.setdefault("label", "As of")
+    kwargs.setdefault("description", "YYYY-MM-DD; empty means today")
+    return DateVar(**kwargs)
+
+
+def bounded_integer_var(min_value, max_value, **kwargs):
+    """An IntegerVar that enforces both bounds, even when one is 0 (IntegerVar drops falsy bounds).
+
+    Both bounds are required: an unbounded integer input lets a caller overflow the date arithmetic behind it.
+    """
     var = IntegerVar(**kwargs)
-    if min_value is not None:
-        var.field_attrs["min_value"] = min_value
-    if max_value is not None:
-        var.field_attrs["max_value"] = max_value
+    var.field_attrs["min_value"] = min_value
+    var.field_attrs["max_value"] = max_value
     return var
 
 

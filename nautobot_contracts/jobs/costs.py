@@ -5,8 +5,10 @@ from nautobot.extras.choices import LogLevelChoices
 
 from nautobot_contracts.jobs.base import (
     GROUPING,
+    MAX_DAYS,
     ContractsJob,
     DateVar,
+    as_of_var,
     bounded_integer_var,
     csv_text,
     parse_date,
@@ -33,14 +35,14 @@ def _money_or_none(amount):
 class MonthlyCostReport(ContractsJob):
     """Monthly burn, annualized spend and renewal forecast per currency, converted into the reporting currency."""
 
-    as_of = DateVar(required=False, label="As of", description="Report date (YYYY-MM-DD); empty means today")
+    as_of = as_of_var(description="Report date (YYYY-MM-DD); empty means today")
     forecast_days = bounded_integer_var(
         min_value=0,
-        max_value=3660,
+        max_value=MAX_DAYS,
         default=DEFAULT_FORECAST_DAYS,
         required=False,
         label="Forecast (days)",
-        description="Renewal forecast horizon in days",
+        description=f"Renewal forecast horizon in days (0-{MAX_DAYS})",
     )
 
     class Meta(ContractsJob.Meta):  # pylint: disable=too-few-public-methods
@@ -139,10 +141,13 @@ class MonthlyCostReport(ContractsJob):
 
 
 class CaptureCostSnapshot(ContractsJob):
-    """Write the day's cost history: one CostSnapshot per currency (insert or update)."""
+    """Write a day's cost history: one CostSnapshot per currency, under the write-once rule of services.history."""
 
     as_of = DateVar(
-        required=False, label="Snapshot date", description="Date to capture (YYYY-MM-DD); empty means today"
+        required=False,
+        latest="today",
+        label="Snapshot date",
+        description="Date to capture (YYYY-MM-DD, today or earlier); empty means today",
     )
 
     class Meta(ContractsJob.Meta):  # pylint: disable=too-few-public-methods
@@ -151,12 +156,13 @@ class CaptureCostSnapshot(ContractsJob):
         name = "Capture cost history snapshot"
         description = (
             "Records monthly burn, 90-day renewal forecast, active contracts and coverage gaps per currency for a "
-            "date. Re-running a date updates its rows."
+            "date. Re-running today updates today's rows; a past date only gets the rows it is missing."
         )
 
     def run(self, as_of=None):  # pylint: disable=arguments-differ
         """Capture and store the snapshot; refuse unless the running user sees every contract, assignment and device."""
         as_of = parse_date(as_of)
+        empty = {"as_of": as_of.isoformat(), "written": 0, "updated": 0, "skipped": 0, "rows": [], "skipped_rows": []}
         models = (Contract, ContractAssignment, Device)
         hidden = [str(model._meta.verbose_name_plural) for model in models if not sees_all(model, self.user)]
         if hidden:
@@ -166,35 +172,58 @@ class CaptureCostSnapshot(ContractsJob):
                 self.user,
                 " and ".join(hidden),
             )
-            return {"as_of": as_of.isoformat(), "rows": []}
+            return empty
 
         rows = history.snapshot_rows(as_of, coverage_gap_count=coverage_gap_count(as_of, self.user), user=self.user)
-        written = history.write_snapshot(rows)
-        result_rows = []
-        for row in written:
-            result_rows.append(
-                {
-                    "snapshot_date": row.snapshot_date.isoformat(),
-                    "currency": row.currency,
-                    "monthly_burn": money_str(row.monthly_burn),
-                    "renewal_90d": money_str(row.renewal_90d),
-                    "active_contract_count": row.active_contract_count,
-                    "coverage_gap_count": row.coverage_gap_count,
-                }
-            )
-            self.logger.info(
-                "Snapshot %s %s: monthly burn %s, renewal forecast 90 days %s, %d active contract(s), "
-                "%s device(s) without coverage.",
-                row.snapshot_date.isoformat(),
-                row.currency,
-                money_str(row.monthly_burn),
-                money_str(row.renewal_90d),
-                row.active_contract_count,
-                row.coverage_gap_count,
-                extra={"object": row},
-            )
-        self.logger.info("Wrote %d snapshot row(s) for %s.", len(written), as_of.isoformat())
-        return {"as_of": as_of.isoformat(), "rows": result_rows}
+        try:
+            outcome = history.write_snapshot(rows, today=today())
+        except history.FutureSnapshotError as error:
+            # Input validation already refuses future dates; only a run whose input was checked under another
+            # clock (a worker in a different time zone) can get here.
+            self.fail("Not captured: %s", error)
+            return empty
+
+        lines = [(LogLevelChoices.LOG_INFO, self._describe("Wrote", row), row) for row in outcome.created]
+        lines += [(LogLevelChoices.LOG_INFO, self._describe("Updated", row), row) for row in outcome.updated]
+        lines += [
+            (LogLevelChoices.LOG_INFO, f"Skipped {row}: already recorded (a past day is never rewritten).", row)
+            for row in outcome.skipped
+        ]
+        self.log_lines(lines)
+        self.logger.info(
+            "Snapshot %s: %d row(s) written, %d updated, %d skipped (already recorded).",
+            as_of.isoformat(),
+            len(outcome.created),
+            len(outcome.updated),
+            len(outcome.skipped),
+        )
+        return {
+            **empty,
+            "written": len(outcome.created),
+            "updated": len(outcome.updated),
+            "skipped": len(outcome.skipped),
+            "rows": [self._row(row) for row in outcome.stored],
+            "skipped_rows": [self._row(row) for row in outcome.skipped],
+        }
+
+    @staticmethod
+    def _row(row):
+        return {
+            "snapshot_date": row.snapshot_date.isoformat(),
+            "currency": row.currency,
+            "monthly_burn": money_str(row.monthly_burn),
+            "renewal_90d": money_str(row.renewal_90d),
+            "active_contract_count": row.active_contract_count,
+            "coverage_gap_count": row.coverage_gap_count,
+        }
+
+    @staticmethod
+    def _describe(verb, row):
+        return (
+            f"{verb} {row}: monthly burn {money_str(row.monthly_burn)}, renewal forecast 90 days "
+            f"{money_str(row.renewal_90d)}, {row.active_contract_count} active contract(s), "
+            f"{row.coverage_gap_count} device(s) without coverage."
+        )
 
 
 def sees_all(model, user):
@@ -208,6 +237,7 @@ def sees_all(model, user):
 class DetectCostAnomalies(ContractsJob):
     """Compare the latest cost snapshot with an earlier one and warn about big changes and gaps."""
 
+    as_of = as_of_var(description="Check the history as seen on this date (YYYY-MM-DD); empty means today")
     threshold_pct = bounded_integer_var(
         min_value=1,
         max_value=1000,
@@ -218,11 +248,11 @@ class DetectCostAnomalies(ContractsJob):
     )
     lookback_days = bounded_integer_var(
         min_value=1,
-        max_value=3660,
+        max_value=MAX_DAYS,
         default=28,
         required=False,
         label="Lookback (days)",
-        description="Compare with the latest snapshot at least this many days older",
+        description=f"Compare with the latest snapshot at least this many days older (1-{MAX_DAYS})",
     )
 
     class Meta(ContractsJob.Meta):  # pylint: disable=too-few-public-methods
@@ -235,11 +265,12 @@ class DetectCostAnomalies(ContractsJob):
         )
         read_only = True
 
-    def run(self, threshold_pct=None, lookback_days=None):  # pylint: disable=arguments-differ
+    def run(self, as_of=None, threshold_pct=None, lookback_days=None):  # pylint: disable=arguments-differ
         """Check the cost history the running user may view."""
+        as_of = parse_date(as_of)
         threshold_pct = 20 if threshold_pct is None else threshold_pct
         lookback_days = 28 if lookback_days is None else lookback_days
-        report = history.detect_anomalies(today(), threshold_pct, lookback_days, user=self.user)
+        report = history.detect_anomalies(as_of, threshold_pct, lookback_days, user=self.user)
         anomalies = []
         for anomaly in report.anomalies:
             entry = {
@@ -261,7 +292,7 @@ class DetectCostAnomalies(ContractsJob):
             report.baseline_date.isoformat() if report.baseline_date else "none",
             len(anomalies),
         )
-        return {"anomalies": anomalies, "currencies_checked": report.currencies_checked}
+        return {"as_of": as_of.isoformat(), "anomalies": anomalies, "currencies_checked": report.currencies_checked}
 
 
 def describe_anomaly(entry, lookback_days, threshold_pct):

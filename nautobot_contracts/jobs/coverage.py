@@ -10,7 +10,7 @@ from nautobot.extras.models import Role, Status
 from nautobot.tenancy.models import Tenant
 
 from nautobot_contracts.choices import ContractTypeChoices
-from nautobot_contracts.jobs.base import GROUPING, ContractsJob, DateVar, parse_date
+from nautobot_contracts.jobs.base import GROUPING, ContractsJob, as_of_var, parse_date
 from nautobot_contracts.services import coverage
 from nautobot_contracts.services.terms import restrict
 
@@ -36,7 +36,7 @@ class FindUncoveredDevices(ContractsJob):
         default=coverage.coverage_contract_types(),
         description="Contract types that count as coverage (none selected: the app's coverage_contract_types)",
     )
-    as_of = DateVar(required=False, label="As of", description="YYYY-MM-DD; empty means today")
+    as_of = as_of_var()
 
     class Meta(ContractsJob.Meta):
         name = "Find devices without contract coverage"

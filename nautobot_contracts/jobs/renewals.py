@@ -5,7 +5,15 @@ from nautobot.extras.choices import LogLevelChoices
 from nautobot.tenancy.models import Tenant
 
 from nautobot_contracts.app_settings import get_setting
-from nautobot_contracts.jobs.base import GROUPING, ContractsJob, bounded_integer_var, csv_text, today
+from nautobot_contracts.jobs.base import (
+    GROUPING,
+    MAX_DAYS,
+    ContractsJob,
+    as_of_var,
+    bounded_integer_var,
+    csv_text,
+    parse_date,
+)
 from nautobot_contracts.models import ServiceProvider
 from nautobot_contracts.services.renewals import tier_counts, upcoming_renewals
 from nautobot_contracts.services.terms import TIER_MISSED, TIER_URGENT, money_str
@@ -21,12 +29,14 @@ CSV_COLUMNS = (
 class CheckUpcomingRenewals(ContractsJob):
     """List active contracts whose notice deadline is missed, urgent, soon or inside the window."""
 
+    as_of = as_of_var(description="Rank the contracts as on this date (YYYY-MM-DD); empty means today")
     window_days = bounded_integer_var(
         min_value=0,
+        max_value=MAX_DAYS,
         default=get_setting("renewal_window_days"),
         required=False,
         label="Window (days)",
-        description="List contracts whose notice deadline falls within this many days",
+        description=f"List contracts whose notice deadline falls within this many days (0-{MAX_DAYS})",
     )
     include_missed = BooleanVar(
         default=True, label="Include missed", description="Also list contracts whose notice deadline has passed"
@@ -44,9 +54,9 @@ class CheckUpcomingRenewals(ContractsJob):
         )
         read_only = True
 
-    def run(self, window_days=None, include_missed=True, providers=None, tenant=None):  # pylint: disable=arguments-differ
+    def run(self, as_of=None, window_days=None, include_missed=True, providers=None, tenant=None):  # pylint: disable=arguments-differ
         """Rank the contracts the running user may view and report them."""
-        as_of = today()
+        as_of = parse_date(as_of)
         window_days = get_setting("renewal_window_days") if window_days is None else window_days
         items = upcoming_renewals(
             as_of,

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django.db import connection, transaction
 from django.db.models import Max, Q
+from django.utils import timezone
 
 from nautobot_contracts.services.money import RENEWAL_FORECAST_DAYS, currency_totals
 from nautobot_contracts.services.terms import ZERO, restrict, round_money
@@ -66,29 +67,64 @@ def snapshot_rows(as_of, coverage_gap_count=None, user=None):
 SNAPSHOT_WRITER_LOCK = 7_254_810_331
 
 
-def write_snapshot(rows):
-    """Create or update the rows on (snapshot_date, currency); safe when two runs overlap.
+class FutureSnapshotError(ValueError):
+    """A snapshot for a date after today: the history records what was, never what might be."""
 
-    Writers take one transaction-scoped advisory lock, so an overlapping run waits for the first to commit and then
-    updates the rows it wrote: no duplicate, no IntegrityError. Each row is written with a normal save(), so the write
-    is change-logged and fans out through Nautobot's webhooks. One row per currency: a handful of queries.
+
+@dataclass(frozen=True)
+class SnapshotWrite:
+    """What `write_snapshot` did with each row: created (missing), updated (today's), skipped (a past day's)."""
+
+    created: list
+    updated: list
+    skipped: list
+
+    @property
+    def stored(self):
+        """The rows written by this call (created or updated), by date and currency."""
+        return sorted(self.created + self.updated, key=lambda row: (row.snapshot_date, row.currency))
+
+
+def write_snapshot(rows, today=None):
+    """Store the rows on (snapshot_date, currency) under the write-once rule; safe when two runs overlap.
+
+    A row for `today` is created or updates today's row; a row for a past date is created only when that (date,
+    currency) has none yet (a backfill fills gaps, never rewrites history); a row after `today` raises
+    FutureSnapshotError before anything is written. Writers take one transaction-scoped advisory lock, so an
+    overlapping run waits for the first to commit, then sees its rows: no duplicate, no IntegrityError. Each row is
+    written with a normal save(), so the write is change-logged and fans out through Nautobot's webhooks.
     """
     from nautobot_contracts.models import CostSnapshot  # pylint: disable=import-outside-toplevel
+    from nautobot_contracts.models.snapshots import snapshot_writer  # pylint: disable=import-outside-toplevel
 
+    today = today or timezone.localdate()  # the clock of jobs.base.today(); callers pass it to pin the date
+    future = sorted({row.snapshot_date for row in rows if row.snapshot_date > today})
+    if future:
+        raise FutureSnapshotError(f"Snapshot date {future[0].isoformat()} is after today ({today.isoformat()}).")
+    created, updated, skipped = [], [], []
     if not rows:
-        return []
-    with transaction.atomic():
+        return SnapshotWrite(created, updated, skipped)
+    with transaction.atomic(), snapshot_writer():
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SNAPSHOT_WRITER_LOCK])
-        stored = [
-            CostSnapshot.objects.update_or_create(
-                snapshot_date=row.snapshot_date,
-                currency=row.currency,
-                defaults={field: getattr(row, field) for field in SNAPSHOT_VALUE_FIELDS},
-            )[0]
-            for row in rows
-        ]
-    return sorted(stored, key=lambda row: (row.snapshot_date, row.currency))
+        # Read after taking the lock, so a run that waited sees what the first one wrote.
+        existing = {
+            (row.snapshot_date, row.currency): row
+            for row in CostSnapshot.objects.filter(snapshot_date__in={row.snapshot_date for row in rows})
+        }
+        for row in rows:
+            stored = existing.get((row.snapshot_date, row.currency))
+            if stored is None:
+                row.save()
+                created.append(row)
+            elif row.snapshot_date == today:
+                for field in SNAPSHOT_VALUE_FIELDS:
+                    setattr(stored, field, getattr(row, field))
+                stored.save()
+                updated.append(stored)
+            else:
+                skipped.append(stored)
+    return SnapshotWrite(created, updated, skipped)
 
 
 @dataclass(frozen=True)
@@ -136,7 +172,8 @@ def detect_anomalies(today, threshold_pct, lookback_days, user=None):
         raise ValueError("threshold_pct must be greater than zero.")
     if lookback_days < 1:
         raise ValueError("lookback_days must be one or more.")
-    snapshots = restrict(CostSnapshot.objects.all(), user)
+    # History as it stood on `today`: a check for a past date ignores rows captured after it.
+    snapshots = restrict(CostSnapshot.objects.filter(snapshot_date__lte=today), user)
     latest_date = snapshots.aggregate(latest=Max("snapshot_date"))["latest"]
     anomalies = []
     if latest_date is None or latest_date < today - datetime.timedelta(days=2 * lookback_days):
