@@ -3,8 +3,6 @@
 Every serializer takes SparseFieldsMixin first, so `?fields=` / `?omit=` work on every endpoint.
 """
 
-import os
-
 from django.contrib.contenttypes.models import ContentType
 from django.db.models.manager import BaseManager
 from django.urls import NoReverseMatch, reverse
@@ -28,6 +26,7 @@ from nautobot.core.api.utils import (
 )
 from rest_framework import serializers
 
+from nautobot_contracts import csv_import
 from nautobot_contracts.api.sparse_fields import SparseFieldsMixin
 from nautobot_contracts.app_settings import assignable_content_types_q, assignable_model_labels
 from nautobot_contracts.currencies import CurrencyField, normalize_currency
@@ -41,6 +40,7 @@ from nautobot_contracts.models import (
     InvoiceAttachment,
     ServiceProvider,
 )
+from nautobot_contracts.models.attachments import attachment_file_name
 from nautobot_contracts.services import terms
 
 
@@ -58,12 +58,32 @@ class CurrencyMappingMixin:
     serializer_field_mapping = {**BaseModelSerializer.serializer_field_mapping, CurrencyField: CurrencyCodeField}
 
 
+class CSVColumnsSerializerMixin:
+    """List first in a writable serializer's bases: the app's CSV rules on every path that validates through it.
+
+    Nautobot's Import Objects Job parses with its own NautobotCSVParser, which the app cannot replace; this keeps
+    csv_import's rules there too: a byte-order mark is not part of a column's name, an unknown column is an error
+    naming it, and a relation whose columns are all blank means none (see csv_import.CSVColumns, normalize_row).
+    """
+
+    @property
+    def fields(self):
+        """The fields; for a CSV parser's reference serializer, wrapped so unknown columns are refused."""
+        return csv_import.csv_columns(super().fields, self)
+
+    def to_internal_value(self, data):
+        """Normalize keys and blank relations, then validate as usual."""
+        return super().to_internal_value(csv_import.normalize_row(data, self.fields))
+
+
 def as_of_today():
     """The date the computed contract figures are taken on (a function so tests can pin it)."""
     return timezone.localdate()
 
 
-class ServiceProviderSerializer(SparseFieldsMixin, NautobotModelSerializer, TaggedModelSerializerMixin):
+class ServiceProviderSerializer(
+    CSVColumnsSerializerMixin, SparseFieldsMixin, NautobotModelSerializer, TaggedModelSerializerMixin
+):
     """Service provider."""
 
     class Meta:
@@ -71,7 +91,13 @@ class ServiceProviderSerializer(SparseFieldsMixin, NautobotModelSerializer, Tagg
         fields = "__all__"
 
 
-class ContractSerializer(SparseFieldsMixin, CurrencyMappingMixin, NautobotModelSerializer, TaggedModelSerializerMixin):
+class ContractSerializer(
+    CSVColumnsSerializerMixin,
+    SparseFieldsMixin,
+    CurrencyMappingMixin,
+    NautobotModelSerializer,
+    TaggedModelSerializerMixin,
+):
     """Contract, with read-only figures computed by services.terms as of today."""
 
     monthly_cost = serializers.SerializerMethodField(help_text="Recurring cost per month, rounded half-up to cents")
@@ -113,7 +139,7 @@ class ContractSerializer(SparseFieldsMixin, CurrencyMappingMixin, NautobotModelS
         """End date rolled forward by renewal terms while the contract is in force and auto-renews."""
         return self._figures(obj).current_term_end
 
-    @extend_schema_field(OpenApiTypes.DATE)
+    @extend_schema_field(serializers.DateField(allow_null=True, read_only=True))
     def get_notice_deadline(self, obj):
         """Current term end minus the notice period; null when the contract is not in force."""
         return self._figures(obj).notice_deadline
@@ -124,7 +150,13 @@ class ContractSerializer(SparseFieldsMixin, CurrencyMappingMixin, NautobotModelS
         return self._figures(obj).tier
 
 
-class InvoiceSerializer(SparseFieldsMixin, CurrencyMappingMixin, NautobotModelSerializer, TaggedModelSerializerMixin):
+class InvoiceSerializer(
+    CSVColumnsSerializerMixin,
+    SparseFieldsMixin,
+    CurrencyMappingMixin,
+    NautobotModelSerializer,
+    TaggedModelSerializerMixin,
+):
     """Invoice."""
 
     class Meta:
@@ -189,8 +221,36 @@ def load_tree_ancestors(objects):
             level = [known[pk] for pk in missing if pk in known]
 
 
-class ContractAssignmentSerializer(SparseFieldsMixin, NautobotModelSerializer, TaggedModelSerializerMixin):
-    """Assignment of a contract to a Nautobot object, written as type + id and read back as a brief object."""
+# Set on targets fetched through a queryset restricted to the requesting user (api.views.assigned_object_querysets).
+VIEWABLE_MARK = "contracts_viewable"
+
+
+def viewable_target(assignment, request):
+    """The assignment's target if the requesting user may view it, else None (and the assignment's cache says so).
+
+    Targets prefetched for a list or detail GET are already restricted and marked; others (a write's response) are
+    checked with one query. Without a request (change logging, webhooks, jobs) the target is shown.
+    """
+    target = assignment.assigned_object
+    user = getattr(request, "user", None)
+    if target is None or user is None or getattr(target, VIEWABLE_MARK, False):
+        return target
+    if type(target).objects.restrict(user, "view").filter(pk=target.pk).exists():
+        setattr(target, VIEWABLE_MARK, True)
+        return target
+    # str(assignment) and `display` read the same cache, so they stop naming the target too.
+    assignment._meta.get_field("assigned_object").set_cached_value(assignment, None)
+    return None
+
+
+class ContractAssignmentSerializer(
+    CSVColumnsSerializerMixin, SparseFieldsMixin, NautobotModelSerializer, TaggedModelSerializerMixin
+):
+    """Assignment of a contract to a Nautobot object, written as type + id and read back as a brief object.
+
+    A target the requesting user may not view is shown as its type and id only (display and url null), at every
+    depth, and the assignment's own display names the id instead of the target.
+    """
 
     assigned_object_type = AssignableContentTypeField(queryset=ContentType.objects.all())
     assigned_object = serializers.SerializerMethodField(
@@ -202,12 +262,38 @@ class ContractAssignmentSerializer(SparseFieldsMixin, NautobotModelSerializer, T
         fields = "__all__"
         list_serializer_class = ContractAssignmentListSerializer
 
-    @extend_schema_field(OpenApiTypes.OBJECT)
+    def to_representation(self, instance):
+        """Hide a target the user may not view before any field (display included) reads it."""
+        viewable_target(instance, self.context.get("request"))
+        return super().to_representation(instance)
+
+    @extend_schema_field(
+        {
+            "type": "object",
+            "nullable": True,
+            "description": "object_type and id; display and url are null when the target may not be viewed",
+            "properties": {
+                "object_type": {"type": "string"},
+                "id": {"type": "string", "format": "uuid"},
+                "display": {"type": "string", "nullable": True},
+                "url": {"type": "string", "format": "uri", "nullable": True},
+            },
+            "additionalProperties": True,
+        }
+    )
     def get_assigned_object(self, obj):
         """Brief form with `display` at depth 0; Nautobot's nested, permission-aware form at depth 1 or more."""
-        target = obj.assigned_object
+        target = viewable_target(obj, self.context.get("request"))
         if target is None:
-            return None
+            if obj.assigned_object_type_id is None or obj.assigned_object_id is None:
+                return None
+            content_type = obj.assigned_object_type
+            return {
+                "object_type": f"{content_type.app_label}.{content_type.model}",
+                "id": obj.assigned_object_id,
+                "display": None,
+                "url": None,
+            }
         depth = get_nested_serializer_depth(self)
         if depth == 0:
             return get_brief_representation(target, self.context.get("request"), include_display=True)
@@ -233,10 +319,15 @@ class AttachmentSerializerBase(SparseFieldsMixin, NautobotModelSerializer, Tagge
     download_view_name = None
 
     def to_internal_value(self, data):
-        """Default the name to the uploaded file's name before the (parent, name) uniqueness check runs."""
+        """Refuse a file on update (files are immutable); default the name to the (shortened) file name."""
+        # super() first: it turns a body that is not an object (a string, a list) into a 400.
         attrs = super().to_internal_value(data)
-        if not attrs.get("name") and attrs.get("file") is not None:
-            attrs["name"] = os.path.basename(attrs["file"].name)
+        if self.instance is not None and (attrs.get("file") is not None or "file" in data):
+            raise serializers.ValidationError({"file": [self.Meta.model.immutable_message]})
+        if attrs.get("file") is not None:
+            attrs["file"].name = attachment_file_name(attrs["file"].name)
+            if not attrs.get("name"):
+                attrs["name"] = attrs["file"].name
         return attrs
 
     @extend_schema_field(serializers.URLField(allow_null=True, read_only=True))
@@ -310,7 +401,11 @@ class CostSnapshotSerializer(SparseFieldsMixin, CurrencyMappingMixin, BaseModelS
 
 
 class ExchangeRateSerializer(
-    SparseFieldsMixin, CurrencyMappingMixin, NautobotModelSerializer, TaggedModelSerializerMixin
+    CSVColumnsSerializerMixin,
+    SparseFieldsMixin,
+    CurrencyMappingMixin,
+    NautobotModelSerializer,
+    TaggedModelSerializerMixin,
 ):
     """Exchange rate into the reporting currency."""
 
