@@ -270,6 +270,11 @@ class ContractAttachmentAPITest(
         for index in range(4):
             make_contract_attachment(contract, f"document-{index}", content=PDF + bytes([index]))
 
+    def setUp(self):
+        super().setUp()
+        # An attachment is visible only with view permission on its contract too.
+        self.add_permissions("nautobot_contracts.view_contract")
+
 
 @override_settings(MEDIA_ROOT=MEDIA_ROOT)
 class InvoiceAttachmentAPITest(
@@ -292,6 +297,11 @@ class InvoiceAttachmentAPITest(
         invoice = factories.InvoiceFactory()
         for index in range(4):
             make_invoice_attachment(invoice, f"invoice-pdf-{index}")
+
+    def setUp(self):
+        super().setUp()
+        # An attachment is visible only with view permission on its invoice (and that invoice's contract) too.
+        self.add_permissions("nautobot_contracts.view_invoice", "nautobot_contracts.view_contract")
 
 
 class CostSnapshotAPITest(APIViewTestCases.GetObjectViewTestCase, APIViewTestCases.ListObjectsViewTestCase):
@@ -756,7 +766,7 @@ class AttachmentUploadTest(APITestCase):
         self.assertHttpStatus(self.upload(), status.HTTP_403_FORBIDDEN)
         self.assertFalse(ContractAttachment.objects.exists())
 
-    def test_replace_file_and_edit_metadata(self):
+    def test_edit_metadata_but_never_replace_the_file(self):
         attachment_id = self.upload().json()["id"]
         url = reverse(f"{API}:contractattachment-detail", kwargs={"pk": attachment_id})
         response = self.client.patch(url, {"description": "Final"}, format="json", **self.header)
@@ -766,10 +776,12 @@ class AttachmentUploadTest(APITestCase):
         response = self.client.patch(
             url, {"file": pdf_upload("amended.pdf", new_content)}, format="multipart", **self.header
         )
-        self.assertHttpStatus(response, status.HTTP_200_OK)
-        self.assertEqual(response.json()["sha256"], hashlib.sha256(new_content).hexdigest())
-        self.assertEqual(response.json()["size"], len(new_content))
-        self.assertEqual(response.json()["description"], "Final")
+        # Files are immutable after upload: a new file is a new attachment.
+        self.assertHttpStatus(response, status.HTTP_400_BAD_REQUEST)
+        self.assertIn("file", response.json())
+        stored = ContractAttachment.objects.get(pk=attachment_id)
+        self.assertEqual(stored.sha256, hashlib.sha256(PDF).hexdigest())
+        self.assertEqual(stored.description, "Final")
 
 
 @override_settings(MEDIA_ROOT=MEDIA_ROOT)

@@ -1,5 +1,6 @@
 """`load_contracts_demo_data`: idempotent, and the data set shows every case the app handles."""
 
+import copy
 import datetime
 import hashlib
 from io import StringIO
@@ -67,14 +68,18 @@ def files_under(root):
 
 
 class DemoDataTest(TestCase):
-    """Load the demo data once for the class (about 170 objects), into a MEDIA_ROOT of its own."""
+    """Load the demo data once for the class (about 170 objects), into a private attachment root of its own."""
 
     @classmethod
     def setUpClass(cls):
         Path(settings.MEDIA_ROOT).mkdir(parents=True, exist_ok=True)
-        cls.media_root = tempfile.mkdtemp(prefix="demo-data-", dir=settings.MEDIA_ROOT)
-        cls.addClassCleanup(shutil.rmtree, cls.media_root, ignore_errors=True)
-        media = override_settings(MEDIA_ROOT=cls.media_root)
+        cls.media_root = tempfile.mkdtemp(prefix="demo-data-media-")
+        cls.attachment_root = tempfile.mkdtemp(prefix="demo-data-attachments-")
+        for folder in (cls.media_root, cls.attachment_root):
+            cls.addClassCleanup(shutil.rmtree, folder, ignore_errors=True)
+        config = copy.deepcopy(settings.PLUGINS_CONFIG)
+        config["nautobot_contracts"]["attachment_root"] = cls.attachment_root
+        media = override_settings(MEDIA_ROOT=cls.media_root, PLUGINS_CONFIG=config)
         media.enable()
         cls.addClassCleanup(media.disable)
         super().setUpClass()
@@ -88,14 +93,14 @@ class DemoDataTest(TestCase):
 
     def test_second_run_creates_and_changes_nothing(self):
         self.assertIn("Demo data: created", self.first_output)
-        before, files_before = snapshot(), files_under(self.media_root)
+        before, files_before = snapshot(), files_under(self.attachment_root)
         self.assertTrue(files_before)
 
         with CaptureQueriesContext(connection) as queries:
             second_output = run_command()
 
         self.assertEqual(snapshot(), before)
-        self.assertEqual(files_under(self.media_root), files_before)
+        self.assertEqual(files_under(self.attachment_root), files_before)
         self.assertIn("nothing created", second_output)
         # Existing objects are found with one query per model and batch, never one per object (~170 objects).
         self.assertLessEqual(len(queries), 50, "\n".join(q["sql"][:120] for q in queries.captured_queries))
@@ -186,13 +191,14 @@ class DemoDataTest(TestCase):
         self.assertTrue(ServiceProvider.objects.filter(circuit_provider__isnull=True).exists())
         self.assertEqual(set(ExchangeRate.objects.values_list("currency", flat=True)), {"EUR", "GBP"})
 
-    def test_attachment_files_are_stored_in_media_root(self):
+    def test_attachment_files_are_stored_in_the_private_root(self):
         self.assertTrue(ContractAttachment.objects.exists())
         self.assertTrue(InvoiceAttachment.objects.exists())
         for attachment in [*ContractAttachment.objects.all(), *InvoiceAttachment.objects.all()]:
             path = Path(attachment.file.path)
             self.assertTrue(path.is_file(), path)
-            self.assertEqual(os.path.commonpath([path, self.media_root]), self.media_root)
+            self.assertEqual(os.path.commonpath([path, self.attachment_root]), self.attachment_root)
+            self.assertNotEqual(os.path.commonpath([path, self.media_root]), self.media_root)
             content = path.read_bytes()
             self.assertEqual(attachment.size, len(content))
             self.assertEqual(attachment.sha256, hashlib.sha256(content).hexdigest())

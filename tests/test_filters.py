@@ -24,6 +24,8 @@ from nautobot_contracts.models import (
 from tests import factories
 
 MEDIA_ROOT = tempfile.mkdtemp(prefix="nautobot-contracts-filter-tests-")
+# Attachments must hold what their extension says (the content type is derived from the bytes).
+MAGIC = {"application/pdf": b"%PDF-1.4\n", "image/png": b"\x89PNG\r\n\x1a\n"}
 
 
 def tearDownModule():  # noqa: N802 (unittest's name)
@@ -243,14 +245,16 @@ def build_data(cls):
                 contract=contract,
                 name=name,
                 description=f"{name} file",
-                file=SimpleUploadedFile(filename, name.encode(), content_type=content_type),
+                file=SimpleUploadedFile(
+                    filename, MAGIC.get(content_type, b"") + name.encode(), content_type=content_type
+                ),
             ).validated_save()
         for invoice, name in ((cls.invoices[0], "Bill 1"), (cls.invoices[1], "Bill 2"), (cls.invoices[2], "Bill 3")):
             InvoiceAttachment(
                 invoice=invoice,
                 name=name,
                 description=f"{name} scan",
-                file=SimpleUploadedFile(f"{name}.pdf", name.encode(), content_type="application/pdf"),
+                file=SimpleUploadedFile(f"{name}.pdf", MAGIC["application/pdf"] + name.encode()),
             ).validated_save()
 
     for day, currency, burn, count in (
