@@ -68,6 +68,22 @@ class AttachmentViewTestMixin:
         super().setUp()
         self.add_permissions(self.parent_view_permission)
 
+    def test_list_objects_anonymous_with_exempt_permission_for_one_view_only(self):
+        """Exempting only attachments shows none (their parents stay private); exempting the parents too shows them."""
+        self.client.logout()
+        attachments = self.model._meta.label_lower
+        with override_settings(EXEMPT_VIEW_PERMISSIONS=[attachments]):
+            response = self.client.get(self._get_url("list"), headers={"HX-Request": "true"})
+            self.assertHttpStatus(response, 200)
+            self.assertNotContains(response, 'class="odd')
+        parents = ["nautobot_contracts.contract", "nautobot_contracts.invoice"]
+        with override_settings(EXEMPT_VIEW_PERMISSIONS=[attachments, *parents]):
+            self.assertHttpStatus(self.client.get(self._get_url("list")), 200)
+            response = self.client.get(self._get_url("list"), headers={"HX-Request": "true"})
+            self.assertHttpStatus(response, 200)
+            self.assertBodyContains(response, 'class="even')
+            self.assertBodyContains(response, 'class="odd')
+
     def test_pages_never_link_the_storage_url(self):
         self.user.is_superuser = True
         self.user.save()
@@ -357,6 +373,9 @@ class DeleteRemovesFileTest(TestCase):
             "nautobot_contracts.view_contractattachment",
             "nautobot_contracts.delete_invoiceattachment",
             "nautobot_contracts.view_invoiceattachment",
+            # Attachments are reachable only through a contract or invoice the user may view.
+            "nautobot_contracts.view_contract",
+            "nautobot_contracts.view_invoice",
         )
 
     def test_delete_contract_attachment(self):
