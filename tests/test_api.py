@@ -20,6 +20,7 @@ from django.urls import NoReverseMatch, include, path, reverse
 from drf_spectacular.generators import SchemaGenerator
 from nautobot.apps.testing import APITestCase, APIViewTestCases
 from nautobot.extras.models import Tag
+from nautobot.users.models import ObjectPermission
 from nautobot.virtualization.models import Cluster, ClusterType, VirtualMachine
 from rest_framework import status
 
@@ -247,8 +248,41 @@ class ExchangeRateAPITest(APIViewTestCases.APIViewTestCase):
         ]
 
 
+class ParentRuleDepthTestMixin:
+    """Nautobot's generic depth-1 constrained-permission tests assume a related object the user may not view; an
+    attachment is visible only with view permission on its parent, so its parent is always shown in full."""
+
+    parent_field = None
+    parent_full_key = None
+
+    def _check_depth_1(self, url):
+        self.add_permissions(f"nautobot_contracts.view_{self.model._meta.model_name}")
+        response = self.client.get(f"{url}?depth=1", **self.header)
+        self.assertHttpStatus(response, status.HTTP_200_OK)
+        body = response.json()
+        entries = body["results"] if "results" in body else [body]
+        self.assertTrue(entries)
+        for entry in entries:
+            self.assertIn(self.parent_full_key, entry[self.parent_field])
+
+    def test_get_object_depth_1_constrained_permission(self):
+        instance = self._get_queryset().first()
+        self._check_depth_1(self._get_detail_url(instance))
+
+    def test_list_objects_depth_1_constrained_permission(self):
+        self._check_depth_1(self._get_list_url())
+
+    def test_parent_view_is_required(self):
+        self.add_permissions(f"nautobot_contracts.view_{self.model._meta.model_name}")
+        instance = self._get_queryset().first()
+        self.assertHttpStatus(self.client.get(self._get_detail_url(instance), **self.header), status.HTTP_200_OK)
+        ObjectPermission.objects.filter(name=f"nautobot_contracts.view_{self.parent_field}").delete()
+        self.assertHttpStatus(self.client.get(self._get_detail_url(instance), **self.header), status.HTTP_404_NOT_FOUND)
+
+
 @override_settings(MEDIA_ROOT=MEDIA_ROOT)
 class ContractAttachmentAPITest(
+    ParentRuleDepthTestMixin,
     APIViewTestCases.GetObjectViewTestCase,
     APIViewTestCases.ListObjectsViewTestCase,
     APIViewTestCases.UpdateObjectViewTestCase,
@@ -258,6 +292,7 @@ class ContractAttachmentAPITest(
     """Creation is a multipart upload, which core's JSON create tests cannot send: AttachmentUploadTest covers it."""
 
     model = ContractAttachment
+    parent_field, parent_full_key = "contract", "recurring_cost"
     choices_fields = ()
     update_data = {"description": "Countersigned copy"}
     bulk_update_data = {"description": "Filed"}
@@ -278,6 +313,7 @@ class ContractAttachmentAPITest(
 
 @override_settings(MEDIA_ROOT=MEDIA_ROOT)
 class InvoiceAttachmentAPITest(
+    ParentRuleDepthTestMixin,
     APIViewTestCases.GetObjectViewTestCase,
     APIViewTestCases.ListObjectsViewTestCase,
     APIViewTestCases.UpdateObjectViewTestCase,
@@ -287,6 +323,7 @@ class InvoiceAttachmentAPITest(
     """Creation is a multipart upload: AttachmentUploadTest covers it."""
 
     model = InvoiceAttachment
+    parent_field, parent_full_key = "invoice", "amount"
     choices_fields = ()
     update_data = {"description": "Vendor PDF"}
     bulk_update_data = {"description": "Filed"}

@@ -332,7 +332,7 @@ class OpenAPISchemaTruthTest(SuperuserAPITestCase):
         from tests.test_api import make_contract_attachment, make_invoice_attachment  # noqa: PLC0415 (shared helpers)
 
         active = factories.ContractFactory(name="In force")
-        pending = factories.ContractFactory(name="Pending", status=factories.status_for(Contract, "Planned"))
+        pending = factories.ContractFactory(name="Pending", status=factories.status_for(Contract, "Pending"))
         invoice = factories.InvoiceFactory(contract=active)
         cls.objects = {
             "serviceprovider": active.provider,
