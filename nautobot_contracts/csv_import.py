@@ -33,10 +33,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import CheckConstraint
 from django.shortcuts import redirect
 from nautobot.apps.api import NautobotCSVParser, ValidatedModelSerializer
-from nautobot.core.constants import CSV_NO_OBJECT
 from rest_framework import serializers as drf_serializers
 from rest_framework.exceptions import ParseError, ValidationError as DRFValidationError
 from rest_framework.response import Response
+
+from nautobot_contracts.compat import CSV_NO_OBJECT
 
 BOM = "\ufeff"
 # Files with more data rows than this are imported by the "Import contracts CSV" Job, not in the web request.

@@ -6,8 +6,8 @@ import django_filters
 from nautobot.apps.constants import BOOLEAN_WITH_BLANK_CHOICES
 from nautobot.apps.filters import FilterExtension
 from nautobot.apps.forms import StaticSelect2
-from nautobot.extras.signals import change_context_state
 
+from nautobot_contracts.compat import change_context_state
 from nautobot_contracts.filters import StrictBooleanField
 from nautobot_contracts.services import coverage
 

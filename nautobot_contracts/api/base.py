@@ -9,10 +9,10 @@ from collections.abc import Mapping
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, QueryDict
 from nautobot.apps.utils import is_uuid
-from nautobot.core.settings_funcs import is_truthy  # the parser Nautobot's serializers use; not in nautobot.apps
 from rest_framework.exceptions import ParseError, ValidationError
 
 from nautobot_contracts.api.parsers import bounded_parsers
+from nautobot_contracts.compat import is_truthy  # the parser Nautobot's serializers use
 
 # Query parameters Nautobot's viewsets and serializers read as booleans with is_truthy(), which raises on other words.
 BOOLEAN_QUERY_PARAMS = ("exclude_m2m",)

@@ -16,19 +16,16 @@ from nautobot.apps.api import (
     TaggedModelSerializerMixin,
 )
 from nautobot.apps.models import TreeModel
-
-# Nautobot's public API has no door to its generic-foreign-key representation helpers; these are what core's own
-# Note and ContactAssociation serializers use.
-from nautobot.core.api.utils import (
-    get_brief_representation,
-    get_nested_serializer_depth,
-    return_nested_serializer_data_based_on_depth,
-)
 from rest_framework import serializers
 
 from nautobot_contracts import csv_import
 from nautobot_contracts.api.sparse_fields import SparseFieldsMixin
 from nautobot_contracts.app_settings import assignable_content_types_q, assignable_model_labels
+from nautobot_contracts.compat import (
+    get_brief_representation,
+    get_nested_serializer_depth,
+    return_nested_serializer_data_based_on_depth,
+)
 from nautobot_contracts.currencies import CurrencyField, normalize_currency
 from nautobot_contracts.models import (
     Contract,

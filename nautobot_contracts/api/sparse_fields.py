@@ -10,9 +10,10 @@ STRICT_FILTERING) sees them, and the schema class documents them on every GET op
 """
 
 from nautobot.apps.api import NautobotAutoSchema
-from nautobot.core.api.filter_backends import NautobotFilterBackend, NautobotOrderingFilter
 from rest_framework.request import Request
 from rest_framework.serializers import ListSerializer
+
+from nautobot_contracts.compat import NautobotFilterBackend, NautobotOrderingFilter
 
 FIELDS_PARAM = "fields"
 OMIT_PARAM = "omit"

@@ -6,16 +6,18 @@ import io
 
 from django import forms
 from django.utils import timezone
+from nautobot.apps.choices import LogLevelChoices
 from nautobot.apps.forms import DatePicker
 from nautobot.apps.jobs import IntegerVar, Job, StringVar
-from nautobot.core.utils.logging import sanitize
-from nautobot.extras.choices import LogLevelChoices
-from nautobot.extras.constants import (
+from nautobot.apps.utils import sanitize
+
+from nautobot_contracts.compat import (
     JOB_LOG_MAX_ABSOLUTE_URL_LENGTH,
     JOB_LOG_MAX_GROUPING_LENGTH,
     JOB_LOG_MAX_LOG_OBJECT_LENGTH,
+    JobLogEntry,
+    job_logs_database,
 )
-from nautobot.extras.models import JobLogEntry, jobs as job_models
 
 GROUPING = "Contracts"
 
@@ -160,5 +162,5 @@ class ContractsJob(Job):
             )
         # Same database choice as JobResult.log(): the separate job-logs connection keeps entries outside the
         # job's transaction, so they survive a rollback.
-        alias = job_models.JOB_LOGS if self.job_result.use_job_logs_db and job_models.JOB_LOGS else "default"
+        alias = job_logs_database() if self.job_result.use_job_logs_db and job_logs_database() else "default"
         JobLogEntry.objects.using(alias).bulk_create(entries, batch_size=1000)

@@ -1,7 +1,7 @@
 """Jobs: Monthly cost report, Capture cost history snapshot, Detect cost anomalies."""
 
+from nautobot.apps.choices import LogLevelChoices
 from nautobot.dcim.models import Device
-from nautobot.extras.choices import LogLevelChoices
 
 from nautobot_contracts.jobs.base import (
     GROUPING,

@@ -3,9 +3,9 @@
 import csv
 import io
 
+from nautobot.apps.choices import LogLevelChoices
 from nautobot.apps.jobs import MultiChoiceVar, ObjectVar
 from nautobot.dcim.models import Device, Location
-from nautobot.extras.choices import LogLevelChoices
 from nautobot.extras.models import Role, Status
 from nautobot.tenancy.models import Tenant
 

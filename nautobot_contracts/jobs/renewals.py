@@ -1,7 +1,7 @@
 """Job: Check upcoming renewals."""
 
+from nautobot.apps.choices import LogLevelChoices
 from nautobot.apps.jobs import BooleanVar, MultiObjectVar, ObjectVar
-from nautobot.extras.choices import LogLevelChoices
 from nautobot.tenancy.models import Tenant
 
 from nautobot_contracts.app_settings import get_setting

@@ -7,8 +7,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import ProtectedError
 from nautobot.apps.models import BaseManager, BaseModel, ChangeLoggedModel, RestrictedQuerySet, extras_features
-from nautobot.extras.signals import change_context_state
 
+from nautobot_contracts.compat import change_context_state
 from nautobot_contracts.currencies import CurrencyField
 from nautobot_contracts.models.money import money_field
 

@@ -1,0 +1,47 @@
+"""Each Nautobot internal the app uses through compat.py still exists with the shape the app relies on."""
+
+import inspect
+
+from django.test import SimpleTestCase
+from nautobot.extras.models import JobResult
+
+from nautobot_contracts import compat
+
+
+class CompatTest(SimpleTestCase):
+    def test_job_log_fields(self):
+        for name in ("JOB_LOG_MAX_ABSOLUTE_URL_LENGTH", "JOB_LOG_MAX_GROUPING_LENGTH", "JOB_LOG_MAX_LOG_OBJECT_LENGTH"):
+            self.assertIsInstance(getattr(compat, name), int, name)
+            self.assertGreater(getattr(compat, name), 0, name)
+        fields = {field.name for field in compat.JobLogEntry._meta.get_fields()}
+        self.assertLessEqual(
+            {"job_result", "log_level", "grouping", "message", "created", "log_object", "absolute_url"}, fields
+        )
+        self.assertIn(compat.job_logs_database(), (None, "job_logs"))
+        self.assertTrue(JobResult().use_job_logs_db)  # set in __init__; log_lines reads it as JobResult.log() does
+
+    def test_change_context_state(self):
+        self.assertIsNone(compat.change_context_state.get())
+
+    def test_representation_helpers(self):
+        self.assertEqual(
+            list(inspect.signature(compat.get_brief_representation).parameters)[:2], ["instance", "request"]
+        )
+        self.assertEqual(list(inspect.signature(compat.get_nested_serializer_depth).parameters), ["serializer"])
+        self.assertEqual(
+            list(inspect.signature(compat.return_nested_serializer_data_based_on_depth).parameters),
+            ["serializer", "depth", "obj", "obj_related_field", "obj_related_field_name"],
+        )
+
+    def test_filter_backends(self):
+        for backend in (compat.NautobotFilterBackend, compat.NautobotOrderingFilter):
+            self.assertTrue(callable(getattr(backend, "filter_queryset", None)), backend)
+        self.assertTrue(callable(getattr(compat.NautobotFilterBackend, "get_filterset_kwargs", None)))
+
+    def test_is_truthy_and_csv_no_object(self):
+        self.assertTrue(compat.is_truthy("true"))
+        self.assertFalse(compat.is_truthy("false"))
+        with self.assertRaises(ValueError):
+            compat.is_truthy("maybe")
+        self.assertIsInstance(compat.CSV_NO_OBJECT, str)
+        self.assertTrue(compat.CSV_NO_OBJECT)
