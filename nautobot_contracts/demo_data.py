@@ -3,7 +3,7 @@
 Every object is matched on its natural key and created only when missing. Contract terms, invoice dates and coverage
 windows are laid out relative to the day of each run: a re-run on a later day moves them (so a long-lived dev database
 keeps every renewal tier populated), and a re-run on the same day changes nothing. A year of monthly cost snapshots is
-written through the app's snapshot service (`services.history`), only for the dates that have none.
+written through the app's snapshot service (`services.snapshots`), only for the dates that have none.
 """
 
 from collections import Counter
@@ -15,12 +15,12 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
 from nautobot.circuits.models import Circuit, CircuitTermination, CircuitType, Provider
 from nautobot.dcim.models import Device, DeviceType, Location, LocationType, Manufacturer, Rack
 from nautobot.extras.models import Role, Status
 from nautobot.tenancy.models import Tenant, TenantGroup
 
+from nautobot_contracts import clock
 from nautobot_contracts.demo_dataset import (  # noqa: F401 (re-exported for callers of the old module)
     ASSIGNMENTS,
     CIRCUIT_PROVIDERS,
@@ -50,8 +50,9 @@ from nautobot_contracts.models import (
     ServiceProvider,
 )
 from nautobot_contracts.services.coverage import uncovered_devices
-from nautobot_contracts.services.history import snapshot_rows, write_snapshot
-from nautobot_contracts.services.terms import active_contracts, billing_months, renewal_tier, round_money
+from nautobot_contracts.services.money import round_money
+from nautobot_contracts.services.snapshots import snapshot_rows, write_snapshot
+from nautobot_contracts.services.terms import active_contracts, billing_months, renewal_tier
 
 # --------------------------------------------------------------------------------------------------------------------
 # Loading
@@ -69,7 +70,7 @@ class DemoDataLoader:
 
     def __init__(self, today=None):
         """`today` anchors the term dates of contracts created by this run."""
-        self.today = today or datetime.date.today()
+        self.today = today or clock.today()
         self.created = Counter()
         self.moved = Counter()
         self._statuses = {}
@@ -453,7 +454,7 @@ class DemoDataLoader:
         first = self.today.replace(day=1)
         dates = [first - relativedelta(months=months) for months in range(SNAPSHOT_MONTHS, -1, -1)]
         # Never a date after the real today either: the snapshot service refuses those.
-        dates = [d for d in dates if d < min(self.today, timezone.localdate())]
+        dates = [d for d in dates if d < min(self.today, clock.today())]
         have = set(CostSnapshot.objects.filter(snapshot_date__in=dates).values_list("snapshot_date", flat=True))
         for as_of in (d for d in dates if d not in have):
             rows = snapshot_rows(as_of, coverage_gap_count=uncovered_devices(as_of).count())
@@ -469,7 +470,7 @@ SUMMARY_MODELS = (
 
 def summary(today=None):
     """Lines describing what exists: object counts, contracts per currency and renewal tiers as of `today`."""
-    today = today or datetime.date.today()
+    today = today or clock.today()
     lines = [f"{model._meta.verbose_name_plural.capitalize()}: {model.objects.count()}" for model in SUMMARY_MODELS]
     currencies = Counter(Contract.objects.values_list("currency", flat=True))
     lines.append("Contracts per currency: " + ", ".join(f"{c} {n}" for c, n in sorted(currencies.items())))

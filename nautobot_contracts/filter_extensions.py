@@ -1,12 +1,12 @@
 """Filters the app adds to Nautobot's own lists: Devices with or without contract coverage today."""
 
 from django import forms
-from django.utils import timezone
 import django_filters
 from nautobot.apps.constants import BOOLEAN_WITH_BLANK_CHOICES
 from nautobot.apps.filters import FilterExtension
 from nautobot.apps.forms import StaticSelect2
 
+from nautobot_contracts import clock
 from nautobot_contracts.compat import change_context_state
 from nautobot_contracts.filters import StrictBooleanField
 from nautobot_contracts.services import coverage
@@ -31,7 +31,7 @@ class ContractCoverageFilter(django_filters.BooleanFilter):
         if value is None:
             return qs
         scan = coverage.covered_devices if value else coverage.uncovered_devices
-        return scan(timezone.localdate(), user=requesting_user(self.parent), queryset=qs)
+        return scan(clock.today(), user=requesting_user(self.parent), queryset=qs)
 
 
 def requesting_user(filterset):

@@ -24,7 +24,7 @@ from nautobot_contracts.models import (
     InvoiceAttachment,
     ServiceProvider,
 )
-from nautobot_contracts.services import terms
+from nautobot_contracts.services import money, terms
 
 
 class ServiceProviderTable(BaseTable):
@@ -88,7 +88,7 @@ class ContractTable(StatusTableMixin, BaseTable):
 
     def render_monthly_cost(self, record):
         """recurring_cost per month, rounded for display by the service layer."""
-        return terms.money_str(terms.monthly_cost(record))
+        return money.money_str(terms.monthly_cost(record))
 
 
 class InvoiceTable(StatusTableMixin, BaseTable):
@@ -160,7 +160,7 @@ class DownloadColumn(tables.Column):
         )
 
 
-class AttachmentTableMixin(BaseTable):
+class AttachmentTableBase(BaseTable):
     """Columns shared by contract and invoice attachments."""
 
     pk = ToggleColumn()
@@ -173,7 +173,7 @@ class AttachmentTableMixin(BaseTable):
         return filesizeformat(value)
 
 
-class ContractAttachmentTable(AttachmentTableMixin):
+class ContractAttachmentTable(AttachmentTableBase):
     """Files stored against contracts."""
 
     contract = tables.Column(linkify=True)
@@ -190,7 +190,7 @@ class ContractAttachmentTable(AttachmentTableMixin):
         default_columns = ("pk", "name", "contract", "file", "size", "description", "actions")
 
 
-class InvoiceAttachmentTable(AttachmentTableMixin):
+class InvoiceAttachmentTable(AttachmentTableBase):
     """Files stored against invoices."""
 
     invoice = tables.Column(linkify=True)

@@ -1,11 +1,11 @@
 """A "Contracts" panel on the detail pages of the core objects contracts attach to (UI Component Framework)."""
 
-from django.utils import timezone
 from django.utils.html import format_html
 from nautobot.apps.templatetags import hyperlinked_object, hyperlinked_object_with_color, render_boolean
 from nautobot.apps.ui import DataTablePanel, SectionChoices, TemplateExtension
 from nautobot.apps.views import get_obj_from_context
 
+from nautobot_contracts import clock
 from nautobot_contracts.services import coverage, terms
 
 COLUMNS = ("contract", "source", "provider", "type", "status", "term_end", "notice_deadline", "covers")
@@ -52,7 +52,7 @@ class ContractCoveragePanel(DataTablePanel):
     def get_extra_context(self, context):
         """Compute the rows for this object and viewer."""
         obj = get_obj_from_context(context)
-        as_of = timezone.localdate()
+        as_of = clock.today()
         entries = coverage.coverage_for(obj, as_of=as_of, user=context["request"].user)
         return {**super().get_extra_context(context), "data": [coverage_row(entry, as_of) for entry in entries]}
 

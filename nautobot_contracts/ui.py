@@ -4,7 +4,6 @@ from urllib.parse import urlencode
 
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
 from nautobot.apps.templatetags import hyperlinked_email, hyperlinked_phone_number, placeholder
@@ -19,8 +18,8 @@ from nautobot.apps.ui import (
 )
 from nautobot.apps.views import get_obj_from_context
 
-from nautobot_contracts import tables
-from nautobot_contracts.services import terms
+from nautobot_contracts import clock, tables
+from nautobot_contracts.services import money, terms
 
 TIER_BADGES = {
     terms.TIER_MISSED: ("bg-danger", "Missed: notice deadline passed"),
@@ -79,14 +78,14 @@ class ContractTermsPanel(KeyValueTablePanel):
     def get_data(self, context):
         """The figures, computed once per render from the contract in the context."""
         contract = get_obj_from_context(context)
-        today = timezone.localdate()
+        today = clock.today()
         currency = contract.currency
         figures = terms.term_figures(contract, today)
         data = {
-            "recurring_cost": f"{terms.money_str(contract.recurring_cost)} {currency} "
+            "recurring_cost": f"{money.money_str(contract.recurring_cost)} {currency} "
             f"({contract.get_billing_period_display().lower()})",
-            "one_time_cost": f"{terms.money_str(contract.one_time_cost)} {currency}",
-            "monthly_cost": f"{terms.money_str(terms.monthly_cost(contract))} {currency}",
+            "one_time_cost": f"{money.money_str(contract.one_time_cost)} {currency}",
+            "monthly_cost": f"{money.money_str(terms.monthly_cost(contract))} {currency}",
             "active": figures.active,
             "current_term_end": figures.current_term_end if figures.active else None,
             "notice_deadline": None,

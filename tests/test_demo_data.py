@@ -37,7 +37,8 @@ from nautobot_contracts.models import (
     ServiceProvider,
 )
 from nautobot_contracts.services.coverage import covered_devices, uncovered_devices
-from nautobot_contracts.services.terms import TIERS, active_contracts, renewal_tier, round_money
+from nautobot_contracts.services.money import round_money
+from nautobot_contracts.services.terms import TIERS, active_contracts, renewal_tier
 
 COMMAND = "load_contracts_demo_data"
 # Every model the command writes to; the snapshot compares all of their rows.

@@ -1,4 +1,4 @@
-"""Money over many contracts (services.money), exchange rates (services.fx) and cost history (services.history)."""
+"""Money over many contracts (services.money), exchange rates (services.fx), snapshots and anomalies."""
 
 import datetime
 from decimal import Decimal
@@ -12,8 +12,8 @@ from nautobot.apps.testing import TestCase
 
 from nautobot_contracts.choices import BillingPeriodChoices as Period
 from nautobot_contracts.models import Contract, CostSnapshot
-from nautobot_contracts.services import fx, history, money
-from nautobot_contracts.services.terms import money_str
+from nautobot_contracts.services import anomalies, fx, money, snapshots
+from nautobot_contracts.services.money import money_str
 from tests import factories
 
 D = datetime.date
@@ -222,10 +222,10 @@ class SnapshotTest(TestCase):
         }
 
     def test_rows(self):
-        rows = history.snapshot_rows(AS_OF, coverage_gap_count=7)
+        rows = snapshots.snapshot_rows(AS_OF, coverage_gap_count=7)
         self.assertEqual([row.currency for row in rows], ["EUR", "GBP", "USD"])
         self.assertTrue(all(row.coverage_gap_count == 7 and row.snapshot_date == AS_OF for row in rows))
-        history.write_snapshot(rows)
+        snapshots.write_snapshot(rows)
         self.assertEqual(
             self.stored(),
             {"USD": ("1200.00", "2400.00", 4), "EUR": ("150.00", "650.00", 3), "GBP": ("100.00", "0.00", 3)},
@@ -235,8 +235,8 @@ class SnapshotTest(TestCase):
         existing = CostSnapshot.objects.create(
             snapshot_date=AS_OF, currency="USD", monthly_burn=1, renewal_90d=1, active_contract_count=1
         )
-        history.write_snapshot(history.snapshot_rows(AS_OF), today=AS_OF)  # re-running today updates in place
-        written = history.write_snapshot(history.snapshot_rows(AS_OF), today=AS_OF).stored
+        snapshots.write_snapshot(snapshots.snapshot_rows(AS_OF), today=AS_OF)  # re-running today updates in place
+        written = snapshots.write_snapshot(snapshots.snapshot_rows(AS_OF), today=AS_OF).stored
         self.assertEqual(CostSnapshot.objects.filter(snapshot_date=AS_OF).count(), 3)
         usd = CostSnapshot.objects.get(snapshot_date=AS_OF, currency="USD")
         self.assertEqual(usd.pk, existing.pk)
@@ -250,7 +250,7 @@ class SnapshotTest(TestCase):
         factories.CostSnapshotFactory(snapshot_date=previous, currency="AUD", monthly_burn=0, active_contract_count=0)
         # A currency an earlier run recorded for the same day, that has no active contract any more.
         factories.CostSnapshotFactory(snapshot_date=AS_OF, currency="CHF", monthly_burn=40)
-        history.write_snapshot(history.snapshot_rows(AS_OF), today=AS_OF)
+        snapshots.write_snapshot(snapshots.snapshot_rows(AS_OF), today=AS_OF)
         stored = self.stored()
         self.assertEqual(stored["JPY"], ("0.00", "0.00", 0))
         self.assertEqual(stored["CHF"], ("0.00", "0.00", 0))
@@ -275,7 +275,7 @@ class SnapshotTest(TestCase):
         def first():
             try:
                 with transaction.atomic():
-                    history.write_snapshot(rows(Decimal("1.00")), today=day)
+                    snapshots.write_snapshot(rows(Decimal("1.00")), today=day)
                     barrier.wait()
                     time.sleep(0.5)  # the second writer now waits on our row locks
             except Exception as error:  # noqa: BLE001  # pylint: disable=broad-exception-caught
@@ -287,7 +287,7 @@ class SnapshotTest(TestCase):
             try:
                 barrier.wait()
                 started = time.monotonic()
-                history.write_snapshot(rows(Decimal("2.00")), today=day)
+                snapshots.write_snapshot(rows(Decimal("2.00")), today=day)
                 waited.append(time.monotonic() - started)
             except Exception as error:  # noqa: BLE001  # pylint: disable=broad-exception-caught
                 errors.append(error)
@@ -341,7 +341,7 @@ class AnomalyTest(TestCase):
 
     def test_default_threshold(self):
         # Latest 2026-02-28; cutoff 2026-01-31; baseline 2026-01-20.
-        report = history.detect_anomalies(AS_OF, 20, 28)
+        report = anomalies.detect_anomalies(AS_OF, 20, 28)
         self.assertEqual((report.latest_date, report.baseline_date), (D(2026, 2, 28), D(2026, 1, 20)))
         self.assertEqual(report.currencies_checked, ["EUR", "GBP", "JPY", "USD"])
         self.assertEqual(
@@ -357,18 +357,18 @@ class AnomalyTest(TestCase):
         self.assertEqual((usd.baseline, usd.current), (Decimal("1000.00"), Decimal("1300.00")))
 
     def test_lower_threshold(self):
-        found = self.found(history.detect_anomalies(AS_OF, 10, 28))
+        found = self.found(anomalies.detect_anomalies(AS_OF, 10, 28))
         self.assertIn(("fall", "USD", "renewal_90d", "-20.00"), found)
         self.assertNotIn("10.00", [pct for *_, pct in found])  # EUR burn +10% is not beyond 10
 
     def test_stale(self):
         # 2 x 28 = 56 days before 2026-04-25 is 2026-02-28: still fresh; one day later it is stale.
-        self.assertNotIn("stale", [a.kind for a in history.detect_anomalies(D(2026, 4, 25), 20, 28).anomalies])
-        stale = history.detect_anomalies(D(2026, 4, 26), 20, 28).anomalies[0]
+        self.assertNotIn("stale", [a.kind for a in anomalies.detect_anomalies(D(2026, 4, 25), 20, 28).anomalies])
+        stale = anomalies.detect_anomalies(D(2026, 4, 26), 20, 28).anomalies[0]
         self.assertEqual((stale.kind, stale.current_date), ("stale", D(2026, 2, 28)))
 
     def test_no_baseline_yet(self):
-        report = history.detect_anomalies(AS_OF, 20, 60)
+        report = anomalies.detect_anomalies(AS_OF, 20, 60)
         self.assertIsNone(report.baseline_date)
         self.assertEqual(
             [(a.kind, a.currency) for a in report.anomalies], [("new", "EUR"), ("new", "GBP"), ("new", "USD")]
@@ -376,26 +376,26 @@ class AnomalyTest(TestCase):
 
     def test_no_history(self):
         CostSnapshot.objects.all().delete()
-        report = history.detect_anomalies(AS_OF, 20, 28)
+        report = anomalies.detect_anomalies(AS_OF, 20, 28)
         self.assertEqual(self.found(report), [("stale", None, None, None)])
         self.assertEqual(report.currencies_checked, [])
 
     def test_restricted_to_user(self):
-        report = history.detect_anomalies(AS_OF, 20, 28, user=self.user)  # no permission: no history visible
+        report = anomalies.detect_anomalies(AS_OF, 20, 28, user=self.user)  # no permission: no history visible
         self.assertEqual([a.kind for a in report.anomalies], ["stale"])
 
     def test_bad_inputs(self):
         with self.assertRaises(ValueError):
-            history.detect_anomalies(AS_OF, 0, 28)
+            anomalies.detect_anomalies(AS_OF, 0, 28)
         with self.assertRaises(ValueError):
-            history.detect_anomalies(AS_OF, 20, 0)
+            anomalies.detect_anomalies(AS_OF, 20, 0)
 
     def test_query_count(self):
         with CaptureQueriesContext(connection) as queries:
-            history.detect_anomalies(AS_OF, 20, 28)
+            anomalies.detect_anomalies(AS_OF, 20, 28)
         for index in range(20):
             factories.CostSnapshotFactory(snapshot_date=D(2025, 1, 1) + datetime.timedelta(days=index))
         with CaptureQueriesContext(connection) as more:
-            history.detect_anomalies(AS_OF, 20, 28)
+            anomalies.detect_anomalies(AS_OF, 20, 28)
         self.assertEqual(len(queries), 3)
         self.assertEqual(len(more), 3)

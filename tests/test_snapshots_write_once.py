@@ -18,7 +18,7 @@ from rest_framework import serializers as drf_serializers
 from nautobot_contracts.api.serializers import CostSnapshotSerializer
 from nautobot_contracts.jobs import costs as cost_jobs
 from nautobot_contracts.models import Contract, CostSnapshot
-from nautobot_contracts.services import history
+from nautobot_contracts.services import snapshots
 from tests import factories
 
 TODAY = datetime.date(2026, 6, 15)  # pinned: the Job's today() is patched to it
@@ -60,7 +60,7 @@ def stored(day):
 
 
 class WriteOnceServiceTest(TestCase):
-    """services.history.write_snapshot: today's rows update, a past day only gains missing rows, no future."""
+    """services.snapshots.write_snapshot: today's rows update, a past day only gains missing rows, no future."""
 
     @classmethod
     def setUpTestData(cls):
@@ -68,7 +68,7 @@ class WriteOnceServiceTest(TestCase):
         cls.eur = factories.ContractFactory(name="eur", currency="EUR", recurring_cost=Decimal("30.00"))
 
     def capture(self, day):
-        return history.write_snapshot(history.snapshot_rows(day), today=TODAY)
+        return snapshots.write_snapshot(snapshots.snapshot_rows(day), today=TODAY)
 
     def test_past_day_is_not_rewritten(self):
         """The reproduced defect: cancel a contract, re-run a past date, and the stored row must not drop to 0."""
@@ -101,9 +101,9 @@ class WriteOnceServiceTest(TestCase):
         self.assertEqual(stored(TODAY)["USD"], Decimal("250.00"))
 
     def test_future_date_refused_and_nothing_written(self):
-        rows = history.snapshot_rows(TODAY) + history.snapshot_rows(TODAY + datetime.timedelta(days=1))
-        with self.assertRaises(history.FutureSnapshotError):
-            history.write_snapshot(rows, today=TODAY)
+        rows = snapshots.snapshot_rows(TODAY) + snapshots.snapshot_rows(TODAY + datetime.timedelta(days=1))
+        with self.assertRaises(snapshots.FutureSnapshotError):
+            snapshots.write_snapshot(rows, today=TODAY)
         self.assertFalse(CostSnapshot.objects.exists())
 
     def test_writes_are_change_logged(self):

@@ -29,7 +29,7 @@ from nautobot_contracts.models import (
     Invoice,
     ServiceProvider,
 )
-from nautobot_contracts.services.history import write_snapshot
+from nautobot_contracts.services.snapshots import write_snapshot
 from tests import factories
 
 API = "plugins-api:nautobot_contracts-api"

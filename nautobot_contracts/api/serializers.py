@@ -6,7 +6,6 @@ Every serializer takes SparseFieldsMixin first, so `?fields=` / `?omit=` work on
 from django.contrib.contenttypes.models import ContentType
 from django.db.models.manager import BaseManager
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from nautobot.apps.api import (
@@ -18,7 +17,7 @@ from nautobot.apps.api import (
 from nautobot.apps.models import TreeModel
 from rest_framework import serializers
 
-from nautobot_contracts import csv_import
+from nautobot_contracts import clock, csv_import
 from nautobot_contracts.api.sparse_fields import SparseFieldsMixin
 from nautobot_contracts.app_settings import assignable_content_types_q, assignable_model_labels
 from nautobot_contracts.compat import (
@@ -38,7 +37,7 @@ from nautobot_contracts.models import (
     ServiceProvider,
 )
 from nautobot_contracts.models.attachments import attachment_file_name
-from nautobot_contracts.services import terms
+from nautobot_contracts.services import money, terms
 
 
 class CurrencyCodeField(serializers.CharField):
@@ -75,7 +74,7 @@ class CSVColumnsSerializerMixin:
 
 def as_of_today():
     """The date the computed contract figures are taken on (a function so tests can pin it)."""
-    return timezone.localdate()
+    return clock.today()
 
 
 class ServiceProviderSerializer(
@@ -122,7 +121,7 @@ class ContractSerializer(
     @extend_schema_field(serializers.CharField(read_only=True))
     def get_monthly_cost(self, obj):
         """recurring_cost / months per bill, as a string with two decimals."""
-        return terms.money_str(terms.monthly_cost(obj))
+        return money.money_str(terms.monthly_cost(obj))
 
     def _figures(self, obj):
         # Three fields read the same figures; compute them once per contract and response.

@@ -11,6 +11,7 @@ from nautobot.apps.forms import DatePicker
 from nautobot.apps.jobs import IntegerVar, Job, StringVar
 from nautobot.apps.utils import sanitize
 
+from nautobot_contracts import clock
 from nautobot_contracts.compat import (
     JOB_LOG_MAX_ABSOLUTE_URL_LENGTH,
     JOB_LOG_MAX_GROUPING_LENGTH,
@@ -30,8 +31,8 @@ MAX_DAYS = 3650
 
 
 def today():
-    """The current date in Nautobot's time zone."""
-    return timezone.localdate()
+    """The app's clock (`nautobot_contracts.clock.today`), looked up at call time so one patch pins every Job."""
+    return clock.today()
 
 
 class IsoDateField(forms.DateField):

@@ -15,8 +15,9 @@ from nautobot_contracts.jobs.base import (
     today,
 )
 from nautobot_contracts.models import Contract, ContractAssignment, ServiceProvider
-from nautobot_contracts.services import coverage, fx, history, money
-from nautobot_contracts.services.terms import money_str, restrict
+from nautobot_contracts.services import anomalies, coverage, fx, money, snapshots
+from nautobot_contracts.services.access import restrict
+from nautobot_contracts.services.money import money_str
 
 name = GROUPING  # pylint: disable=invalid-name  # the Job grouping shown in Nautobot
 
@@ -141,7 +142,7 @@ class MonthlyCostReport(ContractsJob):
 
 
 class CaptureCostSnapshot(ContractsJob):
-    """Write a day's cost history: one CostSnapshot per currency, under the write-once rule of services.history."""
+    """Write a day's cost history: one CostSnapshot per currency, under the write-once rule of services.snapshots."""
 
     as_of = DateVar(
         required=False,
@@ -174,10 +175,10 @@ class CaptureCostSnapshot(ContractsJob):
             )
             return empty
 
-        rows = history.snapshot_rows(as_of, coverage_gap_count=coverage_gap_count(as_of, self.user), user=self.user)
+        rows = snapshots.snapshot_rows(as_of, coverage_gap_count=coverage_gap_count(as_of, self.user), user=self.user)
         try:
-            outcome = history.write_snapshot(rows, today=today())
-        except history.FutureSnapshotError as error:
+            outcome = snapshots.write_snapshot(rows, today=today())
+        except snapshots.FutureSnapshotError as error:
             # Input validation already refuses future dates; only a run whose input was checked under another
             # clock (a worker in a different time zone) can get here.
             self.fail("Not captured: %s", error)
@@ -270,8 +271,8 @@ class DetectCostAnomalies(ContractsJob):
         as_of = parse_date(as_of)
         threshold_pct = 20 if threshold_pct is None else threshold_pct
         lookback_days = 28 if lookback_days is None else lookback_days
-        report = history.detect_anomalies(as_of, threshold_pct, lookback_days, user=self.user)
-        anomalies = []
+        report = anomalies.detect_anomalies(as_of, threshold_pct, lookback_days, user=self.user)
+        found = []
         for anomaly in report.anomalies:
             entry = {
                 "currency": anomaly.currency,
@@ -283,30 +284,30 @@ class DetectCostAnomalies(ContractsJob):
                 "current": _money_or_none(anomaly.current),
                 "pct_change": _money_or_none(anomaly.pct_change),
             }
-            anomalies.append(entry)
+            found.append(entry)
             self.logger.warning(describe_anomaly(entry, lookback_days, threshold_pct))
         self.logger.info(
             "Checked %d currenc(ies) (latest snapshot %s, baseline %s): %d anomal(ies).",
             len(report.currencies_checked),
             report.latest_date.isoformat() if report.latest_date else "none",
             report.baseline_date.isoformat() if report.baseline_date else "none",
-            len(anomalies),
+            len(found),
         )
-        return {"as_of": as_of.isoformat(), "anomalies": anomalies, "currencies_checked": report.currencies_checked}
+        return {"as_of": as_of.isoformat(), "anomalies": found, "currencies_checked": report.currencies_checked}
 
 
 def describe_anomaly(entry, lookback_days, threshold_pct):
     """One readable line for one anomaly."""
     kind, currency, metric = entry["kind"], entry["currency"], entry["metric"]
-    if kind == history.KIND_STALE:
+    if kind == anomalies.KIND_STALE:
         latest = entry["current_date"] or "none"
         return f"Stale cost history: latest snapshot {latest}, none in the last {2 * lookback_days} days."
-    if kind == history.KIND_NEW:
+    if kind == anomalies.KIND_NEW:
         return (
             f"{currency} is new: {metric} {entry['current']} on {entry['current_date']}, "
             f"no snapshot on {entry['baseline_date'] or 'a baseline date'}."
         )
-    if kind == history.KIND_VANISHED:
+    if kind == anomalies.KIND_VANISHED:
         return (
             f"{currency} vanished: {metric} {entry['baseline']} on {entry['baseline_date']}, "
             f"absent on {entry['current_date']}."

@@ -12,7 +12,7 @@ from nautobot.tenancy.models import Tenant
 from nautobot_contracts.choices import ContractTypeChoices
 from nautobot_contracts.jobs.base import GROUPING, ContractsJob, as_of_var, parse_date
 from nautobot_contracts.services import coverage
-from nautobot_contracts.services.terms import restrict
+from nautobot_contracts.services.access import restrict
 
 name = GROUPING  # pylint: disable=invalid-name  # Nautobot reads the Job grouping from the module's `name`
 

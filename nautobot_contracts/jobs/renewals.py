@@ -15,8 +15,9 @@ from nautobot_contracts.jobs.base import (
     parse_date,
 )
 from nautobot_contracts.models import ServiceProvider
+from nautobot_contracts.services.money import money_str
 from nautobot_contracts.services.renewals import tier_counts, upcoming_renewals
-from nautobot_contracts.services.terms import TIER_MISSED, TIER_URGENT, money_str
+from nautobot_contracts.services.terms import TIER_MISSED, TIER_URGENT
 
 name = GROUPING  # pylint: disable=invalid-name  # the Job grouping shown in Nautobot
 

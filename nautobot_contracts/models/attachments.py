@@ -11,10 +11,10 @@ import secrets
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.utils import timezone
 from nautobot.apps.constants import CHARFIELD_MAX_LENGTH
 from nautobot.apps.models import BaseManager, PrimaryModel, RestrictedQuerySet, extras_features
 
+from nautobot_contracts import clock
 from nautobot_contracts.app_settings import get_setting
 from nautobot_contracts.models.features import PRIMARY_MODEL_FEATURES
 from nautobot_contracts.storage import attachment_storage, delete_unless_committed
@@ -75,7 +75,7 @@ def attachment_file_name(filename):
 
 def _dated_upload_path(folder, filename):
     # A random directory per file: the stored path cannot be guessed, and the file keeps its own name for downloads.
-    today = timezone.now().date()
+    today = clock.today()
     return f"{folder}/{today:%Y}/{today:%m}/{secrets.token_hex(16)}/{attachment_file_name(filename)}"
 
 

@@ -3,10 +3,10 @@
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
-from django.utils import timezone
 from nautobot.apps.constants import CHARFIELD_MAX_LENGTH
 from nautobot.apps.models import PrimaryModel, StatusField, extras_features
 
+from nautobot_contracts import clock
 from nautobot_contracts.currencies import CurrencyField
 from nautobot_contracts.models.features import PRIMARY_MODEL_FEATURES
 from nautobot_contracts.models.money import (
@@ -76,8 +76,8 @@ class Invoice(UnicodeSafeNaturalSlugMixin, PrimaryModel):
             errors["period_end"] = "The period end must be on or after the period start."
         if self.paid_date and self.invoice_date and self.paid_date < self.invoice_date:
             errors["paid_date"] = "The paid date cannot be before the invoice date."
-        elif self.paid_date and self.paid_date > timezone.localdate():
-            errors["paid_date"] = f"The paid date cannot be in the future (today is {timezone.localdate()})."
+        elif self.paid_date and self.paid_date > (today := clock.today()):
+            errors["paid_date"] = f"The paid date cannot be in the future (today is {today})."
         is_paid = self.status_id is not None and self.status.name == PAID_STATUS
         if is_paid and not self.paid_date:
             errors["paid_date"] = "An invoice with status Paid needs a paid date."

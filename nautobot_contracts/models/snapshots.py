@@ -15,7 +15,7 @@ from nautobot_contracts.models.money import money_field
 WRITE_REFUSED = "Cost snapshots are written only by the Capture cost history snapshot Job."
 DELETE_REFUSED = "Cost snapshots are history: they are never deleted through the UI, the REST API or a Job."
 
-# Set only by services.history while it writes; anything else that saves or deletes a snapshot is refused.
+# Set only by services.snapshots while it writes; anything else that saves or deletes a snapshot is refused.
 _writer = contextvars.ContextVar("cost_snapshot_writer", default=False)
 
 

@@ -9,7 +9,6 @@ trees are walked downwards with recursive CTEs, so the number of queries never d
 """
 
 from dataclasses import dataclass, field
-import datetime
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import EmptyResultSet
@@ -20,8 +19,10 @@ from nautobot.dcim.models import Device, Location, Rack
 from nautobot.tenancy.models import Tenant, TenantGroup
 from nautobot.virtualization.models import VirtualMachine
 
+from nautobot_contracts import clock
 from nautobot_contracts.app_settings import get_setting
-from nautobot_contracts.services.terms import active_on_q, restrict
+from nautobot_contracts.services.access import restrict
+from nautobot_contracts.services.terms import active_on_q
 
 SOURCE_DIRECT = "direct"
 SOURCE_RACK = "rack"
@@ -218,7 +219,7 @@ def coverage_for(obj, as_of=None, user=None, contract_types=None, covering_only=
     a VM's cluster) only when they cover. `covering_only` keeps just the covering entries. A bounded number of queries:
     one per tree walked plus one for the assignments.
     """
-    as_of = as_of or datetime.date.today()
+    as_of = as_of or clock.today()
     sources = _sources(obj)
     content_types = ContentType.objects.get_for_models(*{type(target) for _, _, target in sources})
     by_target = {(content_types[type(target)].pk, target.pk): (source, via) for source, via, target in sources}

@@ -4,7 +4,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from nautobot_contracts.app_settings import get_setting
-from nautobot_contracts.services.terms import ZERO, restrict
+from nautobot_contracts.services.access import restrict
+from nautobot_contracts.services.terms import ZERO
 
 ONE = Decimal("1")
 

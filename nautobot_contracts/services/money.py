@@ -1,12 +1,12 @@
 """Money over many contracts: monthly burn, renewal forecast and top vendors per currency, as database aggregates.
 
-Figures are unrounded Decimals; callers round with `terms.round_money`/`terms.money_str` only where they show or
+Figures are unrounded Decimals; callers round with `round_money`/`money_str` only where they show or
 store them. Currencies are never summed together here: `services.fx.convert` does that with exchange rates.
 """
 
 from dataclasses import dataclass
 import datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Count, DecimalField, ExpressionWrapper, Q, Sum, Value
 from django.db.models.functions import Coalesce
@@ -20,10 +20,21 @@ from nautobot_contracts.services.terms import (
     renewal_term_months_expression,
 )
 
+CENTS = Decimal("0.01")
 MONTHS_PER_YEAR = 12
 RENEWAL_FORECAST_DAYS = 90  # `renewal_90d` of a cost snapshot
 TOP_VENDORS = 10
 _SUM_FIELD = DecimalField(max_digits=30, decimal_places=10)
+
+
+def round_money(amount):
+    """Round half-up to cents: only where a figure is shown or stored."""
+    return Decimal(amount).quantize(CENTS, rounding=ROUND_HALF_UP)
+
+
+def money_str(amount):
+    """A money figure as a string with exactly two decimals, e.g. "1234.50"."""
+    return str(round_money(amount))
 
 
 def annualized(monthly_burn):

@@ -1,7 +1,7 @@
 """Contract terms: monthly cost, active-on-date, current term end, notice deadline, renewal tier."""
 
 import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import NamedTuple
 
 from dateutil.relativedelta import relativedelta
@@ -11,9 +11,9 @@ from django.db.models.lookups import GreaterThanOrEqual
 
 from nautobot_contracts.app_settings import get_setting
 from nautobot_contracts.choices import BillingPeriodChoices
+from nautobot_contracts.services.access import restrict
 
 ACTIVE_STATUS = "Active"
-CENTS = Decimal("0.01")
 ZERO = Decimal("0")
 
 TIER_MISSED = "missed"
@@ -21,21 +21,6 @@ TIER_URGENT = "urgent"
 TIER_SOON = "soon"
 TIER_UPCOMING = "upcoming"
 TIERS = (TIER_MISSED, TIER_URGENT, TIER_SOON, TIER_UPCOMING)
-
-
-def restrict(queryset, user, action="view"):
-    """Limit a queryset to what `user` may see; no user means an internal, unrestricted call."""
-    return queryset.restrict(user, action) if user is not None else queryset
-
-
-def round_money(amount):
-    """Round half-up to cents: only where a figure is shown or stored."""
-    return Decimal(amount).quantize(CENTS, rounding=ROUND_HALF_UP)
-
-
-def money_str(amount):
-    """A money figure as a string with exactly two decimals, e.g. "1234.50"."""
-    return str(round_money(amount))
 
 
 def billing_months(billing_period):
