@@ -191,3 +191,18 @@ def make_circuit(cid="CID-1", provider_name="Carrier One"):
         provider=provider,
         defaults={"circuit_type": circuit_type, "status": status_for(Circuit, "Active")},
     )[0]
+
+
+def grant(user, model, constraints=None, actions=("view",)):
+    """Give `user` an ObjectPermission on `model` (optionally limited by `constraints`); returns the permission.
+
+    Re-fetch the user afterwards (``User.objects.get(pk=user.pk)``): Nautobot caches a user's permissions.
+    """
+    from nautobot.users.models import ObjectPermission  # pylint: disable=import-outside-toplevel
+
+    permission = ObjectPermission.objects.create(
+        name=f"{model._meta.label_lower} {actions} {constraints}"[:100], actions=list(actions), constraints=constraints
+    )
+    permission.users.add(user)
+    permission.object_types.add(ContentType.objects.get_for_model(model))
+    return permission
