@@ -39,6 +39,20 @@ menu_items = (
                 ),
             ),
             NavMenuGroup(
+                name="Renewals",
+                weight=150,
+                items=(
+                    NavMenuItem(
+                        link=f"plugins:{APP}:calendar",
+                        name="Calendar",
+                        weight=100,
+                        permissions=[f"{APP}.view_contract"],
+                    ),
+                    # Every user manages their own tokens; the feed shows only what its owner may view.
+                    NavMenuItem(link=f"plugins:{APP}:feedtoken_list", name="Feed tokens", weight=200),
+                ),
+            ),
+            NavMenuGroup(
                 name="Attachments",
                 weight=200,
                 items=(

@@ -1,11 +1,11 @@
 """UI routes, mounted at /plugins/contracts/."""
 
 from django.templatetags.static import static
-from django.urls import path
+from django.urls import path, re_path
 from django.views.generic import RedirectView
 from nautobot.apps.urls import NautobotUIViewSetRouter
 
-from nautobot_contracts import views
+from nautobot_contracts import views, views_calendar
 
 app_name = "nautobot_contracts"
 router = NautobotUIViewSetRouter()
@@ -32,5 +32,16 @@ urlpatterns = [
         views.InvoiceAttachmentDownloadView.as_view(),
         name="invoiceattachment_download",
     ),
+]
+# The renewal calendar, its iCalendar feed (the token in the URL is the credential) and the user's feed tokens.
+urlpatterns += [
+    path("calendar/", views_calendar.RenewalCalendarView.as_view(), name="calendar"),
+    re_path(
+        r"^calendar/feed/(?P<token>[A-Za-z0-9_-]{1,128})\.ics$",
+        views_calendar.RenewalFeedView.as_view(),
+        name="calendar_feed",
+    ),
+    path("calendar/tokens/", views_calendar.FeedTokenListView.as_view(), name="feedtoken_list"),
+    path("calendar/tokens/<uuid:pk>/revoke/", views_calendar.FeedTokenRevokeView.as_view(), name="feedtoken_revoke"),
 ]
 urlpatterns += router.urls

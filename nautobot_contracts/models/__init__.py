@@ -4,6 +4,7 @@ from nautobot_contracts.models.assignments import ContractAssignment
 from nautobot_contracts.models.attachments import ContractAttachment, InvoiceAttachment
 from nautobot_contracts.models.contracts import Contract
 from nautobot_contracts.models.exchange_rates import ExchangeRate
+from nautobot_contracts.models.feed_tokens import FeedToken
 from nautobot_contracts.models.invoices import Invoice
 from nautobot_contracts.models.providers import ServiceProvider
 from nautobot_contracts.models.snapshots import CostSnapshot
@@ -14,6 +15,7 @@ __all__ = (
     "ContractAttachment",
     "CostSnapshot",
     "ExchangeRate",
+    "FeedToken",
     "Invoice",
     "InvoiceAttachment",
     "ServiceProvider",
