@@ -41,7 +41,7 @@ class CalendarEvent:
 
     @property
     def title(self):
-        """ "Give notice: <contract>" or "Term ends: <contract>"."""
+        """The event title, e.g. "Give notice: <contract>" or "Term ends: <contract>"."""
         return f"{KIND_TITLES[self.kind]}: {self.contract.name}"
 
     @property
