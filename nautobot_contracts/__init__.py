@@ -30,6 +30,8 @@ class NautobotContractsConfig(NautobotAppConfig):
         "default_renewal_term_months": 12,
         # Calendar feed: the reminder (VALARM) this many days before each notice deadline.
         "renewal_alert_days": 90,
+        # Prometheus: the username whose view the /metrics gauges show; None = the whole installation's figures.
+        "metrics_user": None,
         # Coverage: contract types that count as device coverage unless a run says otherwise.
         "coverage_contract_types": ["support", "maintenance", "warranty"],
         # Assignments: the object types a contract may be attached to ("app_label.model").
@@ -72,6 +74,8 @@ class NautobotContractsConfig(NautobotAppConfig):
     }
     searchable_models = ["serviceprovider", "contract", "invoice"]
     docs_view_name = "plugins:nautobot_contracts:docs"
+    # Prometheus gauges for Nautobot's /metrics (docs/admin/metrics.md); Nautobot's default path, stated on purpose.
+    metrics = "metrics.metrics"
 
     def ready(self):
         """Connect signal handlers once the app registry is ready."""
