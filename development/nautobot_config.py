@@ -25,6 +25,8 @@ SECRET_KEY = os.getenv("NAUTOBOT_SECRET_KEY", "local-development-only-secret-key
 INSTALLATION_METRICS_ENABLED = False
 OTEL_TRACES_EXPORTER = ["none"]
 OTEL_METRICS_EXPORTER = ["none"]
+# Prometheus /metrics (with the app's gauges) is on in development and `make demo`, off under test unless asked for.
+METRICS_ENABLED = is_truthy(os.getenv("NAUTOBOT_METRICS_ENABLED", "false" if TESTING else "true"))
 
 DATABASES = {
     "default": {
