@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views import View
-from icalendar import Alarm, Calendar, Event
+from icalendar import Alarm, Calendar, Event, vDatetime, vDuration, vUri
 from nautobot.apps.views import GenericView
 
 from nautobot_contracts import clock
@@ -22,9 +22,10 @@ from nautobot_contracts.models import FeedToken
 from nautobot_contracts.services.calendar import KIND_NOTICE, TIER_NONE, calendar_events
 from nautobot_contracts.services.terms import TIERS
 
-# The feed spans a year back (so clients keep recent history instead of deleting it) and two years ahead.
-FEED_PAST_DAYS = 365
-FEED_FUTURE_DAYS = 730
+# The feed spans a quarter back (clients keep recent events instead of dropping them at once) and 13 months ahead (next
+# year's term ends and their deadlines); a monthly auto-renewing contract gives about 32 events in that window.
+FEED_PAST_DAYS = 90
+FEED_FUTURE_DAYS = 400
 # Tier colours (Bootstrap 5 contextual classes), shared by the grid and its legend.
 TIER_CLASSES = {"missed": "danger", "urgent": "warning", "soon": "info", "upcoming": "primary", TIER_NONE: "secondary"}
 MONTH_MIN, MONTH_MAX = datetime.date(1900, 1, 1), datetime.date(2999, 12, 1)
@@ -93,7 +94,11 @@ class RenewalCalendarView(GenericView):
 
 
 def build_feed(events, request, alert_days):
-    """The iCalendar document (bytes) of `events`: all-day events, with a VALARM `alert_days` before each deadline."""
+    """The iCalendar document (bytes) of `events`: all-day events, with a VALARM `alert_days` before each deadline.
+
+    icalendar encodes each property on `add()`; the values shared by a contract's events (its URL and stamp) and the
+    alarm's trigger are encoded once and reused, and the contract URL is reversed once for the whole feed.
+    """
     feed = Calendar()
     feed.add("prodid", "-//nautobot-contracts//Renewal calendar//EN")
     feed.add("version", "2.0")
@@ -101,17 +106,27 @@ def build_feed(events, request, alert_days):
     feed.add("method", "PUBLISH")
     feed.add("x-wr-calname", "Contract renewals")
     fallback_stamp = timezone.now()
+    placeholder = "00000000-0000-0000-0000-000000000000"
+    url_pattern = request.build_absolute_uri(reverse("plugins:nautobot_contracts:contract", kwargs={"pk": placeholder}))
+    trigger = vDuration(-datetime.timedelta(days=alert_days))
+    shared = {}  # contract pk -> (URL, DTSTAMP) properties
     for item in events:
         contract = item.contract
+        if contract.pk not in shared:
+            # An edit of the contract moves DTSTAMP, so clients refresh the events they hold under the same UIDs.
+            shared[contract.pk] = (
+                vUri(url_pattern.replace(placeholder, str(contract.pk))),
+                vDatetime(contract.last_updated or fallback_stamp),
+            )
+        url, stamp = shared[contract.pk]
         event = Event()
         event.add("uid", item.uid)
+        event["DTSTAMP"] = stamp
         event.add("summary", item.title)
         event.add("dtstart", item.date)
         event.add("dtend", item.date + datetime.timedelta(days=1))
         event.add("transp", "TRANSPARENT")
-        # An edit of the contract moves DTSTAMP, so clients refresh the event they already hold under its UID.
-        event.add("dtstamp", contract.last_updated or fallback_stamp)
-        event.add("url", request.build_absolute_uri(contract.get_absolute_url()))
+        event["URL"] = url
         event.add("categories", [item.tier])
         event.add(
             "description",
@@ -122,7 +137,7 @@ def build_feed(events, request, alert_days):
             alarm = Alarm()
             alarm.add("action", "DISPLAY")
             alarm.add("description", f"Notice deadline in {alert_days} days: {contract.name}")
-            alarm.add("trigger", -datetime.timedelta(days=alert_days))
+            alarm["TRIGGER"] = trigger
             event.add_component(alarm)
         feed.add_component(event)
     return feed.to_ical()

@@ -3,6 +3,7 @@
 import datetime
 from unittest import mock
 
+from dateutil.relativedelta import relativedelta
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -192,6 +193,20 @@ class RenewalCalendarViewTest(TestCase):
             content = self.client.get(URL, {"month": "2026-03"}).content.decode()
         self.assertIn("Term ends: Bulk 14", content)
         self.assertEqual(len(after), len(before))
+
+
+class AddMonthsTest(TestCase):
+    def test_same_as_relativedelta(self):
+        # Month ends, leap days and year boundaries, forward far enough for a long renewal history.
+        for start in (D(2024, 1, 31), D(2024, 2, 29), D(2025, 3, 30), D(2025, 12, 31), D(2026, 6, 15)):
+            for months in range(0, 61):
+                with self.subTest(start=start, months=months):
+                    self.assertEqual(calendar.add_months(start, months), start + relativedelta(months=months))
+
+    def test_examples(self):
+        self.assertEqual(calendar.add_months(D(2026, 1, 31), 1), D(2026, 2, 28))
+        self.assertEqual(calendar.add_months(D(2024, 2, 29), 12), D(2025, 2, 28))
+        self.assertEqual(calendar.add_months(D(2025, 11, 30), 3), D(2026, 2, 28))
 
 
 class ParseMonthTest(TestCase):

@@ -41,7 +41,7 @@ class FeedTest(TestCase):
     def setUpTestData(cls):
         # Term ends 2026-06-30, notice 60 days -> deadline 2026-05-01.
         cls.alpha = factories.ContractFactory(name="Alpha", end_date=D(2026, 6, 30), notice_period_days=60)
-        # Auto-renews yearly from 2026-04-30; 30 days' notice: deadlines 2026-03-31, 2027-03-31, 2028-03-31.
+        # Auto-renews yearly from 2026-04-30; 30 days' notice: deadlines 2026-03-31, 2027-03-31, ...
         cls.beta = factories.ContractFactory(
             name="Beta", start_date=D(2025, 5, 1), end_date=D(2026, 4, 30), auto_renew=True, notice_period_days=30
         )
@@ -57,7 +57,7 @@ class FeedTest(TestCase):
         self.assertEqual(response.status_code, 200)
         self.assertEqual(response["Content-Type"], "text/calendar; charset=utf-8")
         parsed = parse(response)
-        # Window 2025-03-01 .. 2028-02-29 (365 days back, 730 ahead): Beta's 2028-03-31 deadline is outside it.
+        # Window 2025-12-01 .. 2027-04-05 (90 days back, 400 ahead): Beta's 2027-04-30 term end is outside it.
         self.assertEqual(
             sorted((event["DTSTART"].dt, str(event["SUMMARY"])) for event in parsed),
             [
@@ -66,7 +66,6 @@ class FeedTest(TestCase):
                 (D(2026, 5, 1), "Give notice: Alpha"),
                 (D(2026, 6, 30), "Term ends: Alpha"),
                 (D(2027, 3, 31), "Give notice: Beta"),
-                (D(2027, 4, 30), "Term ends: Beta"),
             ],
         )
         events = by_summary(parsed)
@@ -91,12 +90,18 @@ class FeedTest(TestCase):
         first = {str(event["UID"]) for event in parse(self.client.get(feed_url(self.secret)))}
         second = {str(event["UID"]) for event in parse(self.client.get(feed_url(self.secret)))}
         self.assertEqual(first, second)
-        self.assertEqual(len(first), 6)  # one UID per contract, kind and term: no two events share one
+        self.assertEqual(len(first), 5)  # one UID per contract, kind and term: no two events share one
         self.alpha.name = "Alpha renamed"
         self.alpha.validated_save()
         events = parse(self.client.get(feed_url(self.secret)))
         self.assertEqual({str(event["UID"]) for event in events}, first)
-        self.assertIn("Give notice: Alpha renamed", by_summary(events))
+        renamed = by_summary(events)["Give notice: Alpha renamed"]
+        # DTSTAMP is the contract's last change, so clients know to refresh the event they hold under that UID.
+        self.alpha.refresh_from_db()
+        self.assertEqual(renamed["DTSTAMP"].dt, self.alpha.last_updated.replace(microsecond=0))
+        self.assertEqual(
+            by_summary(events)["Term ends: Beta"]["DTSTAMP"].dt, self.beta.last_updated.replace(microsecond=0)
+        )
 
     def test_restricted_to_what_the_owner_may_view_now(self, _today):
         self.add_permissions("nautobot_contracts.view_contract", constraints={"name": "Alpha"})
@@ -146,8 +151,8 @@ class FeedTest(TestCase):
             factories.ContractFactory(name=f"Bulk {index:02d}", end_date=D(2026, 9, 30), auto_renew=index % 2 == 0)
         with CaptureQueriesContext(connection) as after:
             large = parse(self.client.get(feed_url(self.secret)))
-        # 10 renewing ones: 2026-09-30 and 2027-09-30 terms (2 events each); 10 lapsing: one term (2 events each).
-        self.assertEqual(len(large), len(small) + 10 * 4 + 10 * 2)
+        # Each: notice and end on 2026-09-30 (no notice period); a renewing one's next term ends after 2027-04-05.
+        self.assertEqual(len(large), len(small) + 20 * 2)
         self.assertEqual(len(after), len(before))
         self.assertLessEqual(len(after), 6)
 
