@@ -176,6 +176,12 @@ class RenewalCalendarViewTest(TestCase):
             with self.subTest(value=value):
                 self.assertEqual(self.client.get(URL, {"month": value}).status_code, 400)
 
+    def test_menu_items(self, _today):
+        self.add_permissions("nautobot_contracts.view_contract")
+        content = self.client.get(reverse("home")).content.decode()  # the navigation menu, on a page of its own
+        self.assertIn(f'href="{URL}"', content)
+        self.assertIn(f'href="{reverse("plugins:nautobot_contracts:feedtoken_list")}"', content)
+
     def test_login_required(self, _today):
         self.client.logout()
         response = self.client.get(URL)
