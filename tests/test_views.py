@@ -466,7 +466,7 @@ class NavigationTest(TestCase):
             set(items),
             {
                 "Service providers", "Contracts", "Invoices", "Assignments", "Contract attachments",
-                "Invoice attachments", "Exchange rates", "Cost snapshots",
+                "Invoice attachments", "Exchange rates", "Cost snapshots", "Calendar", "Feed tokens",
             },
         )  # fmt: skip
         self.assertEqual(items["Cost snapshots"].buttons, ())
