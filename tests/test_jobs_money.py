@@ -19,9 +19,9 @@ from nautobot.users.models import ObjectPermission, User
 
 from nautobot_contracts.choices import BillingPeriodChoices as Period
 from nautobot_contracts.jobs import costs as cost_jobs, renewals as renewal_jobs
-from nautobot_contracts.jobs.base import today
 from nautobot_contracts.models import Contract, CostSnapshot
 from tests import factories
+from tests.pinning import pin_today
 from tests.test_services_money import build_dataset
 
 RENEWALS = ("nautobot_contracts.jobs.renewals", "CheckUpcomingRenewals")
@@ -29,7 +29,7 @@ REPORT = ("nautobot_contracts.jobs.costs", "MonthlyCostReport")
 SNAPSHOT = ("nautobot_contracts.jobs.costs", "CaptureCostSnapshot")
 ANOMALIES = ("nautobot_contracts.jobs.costs", "DetectCostAnomalies")
 AS_OF = "2026-03-01"
-TODAY = today()
+TODAY = datetime.date(2026, 6, 15)  # pinned: every test runs with clock.today() patched to it
 DAY = datetime.timedelta(days=1)
 
 
@@ -95,6 +95,7 @@ class JobTestCase(TestCase):
         patcher = mock.patch("nautobot.extras.models.jobs.JOB_LOGS", None)
         patcher.start()
         self.addCleanup(patcher.stop)
+        pin_today(self, TODAY)
 
 
 class JobMetaTest(JobTestCase):
@@ -556,6 +557,7 @@ class JobsRestAPITest(APITestCase):
         patcher = mock.patch("nautobot.extras.models.jobs.JOB_LOGS", None)
         patcher.start()
         self.addCleanup(patcher.stop)
+        pin_today(self, TODAY)
 
     @classmethod
     def setUpTestData(cls):
