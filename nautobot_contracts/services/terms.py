@@ -162,29 +162,29 @@ def renewal_tier(contract, as_of, urgent_days=None, soon_days=None, window_days=
 # tests/test_services_renewals.py checks them against the Python functions above over a grid of dates.
 
 
-class _AddMonths(Func):
+class _DateArithmetic(Func):
+    """A date and a whole number combined by `sql` ({date}, {number}): PostgreSQL date arithmetic."""
+
+    arity = 2
+    output_field = DateField()
+    sql = ""
+
+    def as_sql(self, compiler, connection, **extra_context):
+        date_sql, date_params = compiler.compile(self.source_expressions[0])
+        number_sql, number_params = compiler.compile(self.source_expressions[1])
+        return self.sql.format(date=date_sql, number=number_sql), (*date_params, *number_params)
+
+
+class _AddMonths(_DateArithmetic):
     """`date + n months`, clamped to the last day of a shorter month (PostgreSQL does as relativedelta does)."""
 
-    arity = 2
-    output_field = DateField()
-
-    def as_sql(self, compiler, connection, **extra_context):
-        date_sql, date_params = compiler.compile(self.source_expressions[0])
-        months_sql, months_params = compiler.compile(self.source_expressions[1])
-        sql = f"CAST(({date_sql} + make_interval(months => CAST({months_sql} AS integer))) AS date)"
-        return sql, (*date_params, *months_params)
+    sql = "CAST(({date} + make_interval(months => CAST({number} AS integer))) AS date)"
 
 
-class _SubtractDays(Func):
+class _SubtractDays(_DateArithmetic):
     """`date - n days` (PostgreSQL date minus integer is a date)."""
 
-    arity = 2
-    output_field = DateField()
-
-    def as_sql(self, compiler, connection, **extra_context):
-        date_sql, date_params = compiler.compile(self.source_expressions[0])
-        days_sql, days_params = compiler.compile(self.source_expressions[1])
-        return f"({date_sql} - CAST({days_sql} AS integer))", (*date_params, *days_params)
+    sql = "({date} - CAST({number} AS integer))"
 
 
 def renewal_term_months_expression(prefix=""):
