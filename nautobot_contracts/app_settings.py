@@ -1,5 +1,7 @@
 """Read the app's settings (PLUGINS_CONFIG["nautobot_contracts"], defaults in NautobotContractsConfig)."""
 
+from typing import NamedTuple
+
 from django.conf import settings
 from django.db.models import Q
 
@@ -19,6 +21,31 @@ def get_setting(name):
 def default_renewal_term_months():
     """Default for a new contract's renewal term (setting `default_renewal_term_months`)."""
     return get_setting("default_renewal_term_months")
+
+
+class RenewalThresholds(NamedTuple):
+    """The renewal tiers' thresholds in days (docs/user/app-overview.md, the rules)."""
+
+    window_days: int
+    urgent_days: int
+    soon_days: int
+
+
+def renewal_thresholds(window_days=None, urgent_days=None, soon_days=None):
+    """(window, urgent, soon) in days: explicit values, else the app's settings; a negative value is a ValueError.
+
+    The settings are `renewal_window_days`, `renewal_urgent_days` and `renewal_soon_days`. This is the one place they
+    are read: the Python and SQL tier rules (services.terms) and the renewal check (services.renewals) call it.
+    """
+    thresholds = RenewalThresholds(
+        get_setting("renewal_window_days") if window_days is None else window_days,
+        get_setting("renewal_urgent_days") if urgent_days is None else urgent_days,
+        get_setting("renewal_soon_days") if soon_days is None else soon_days,
+    )
+    for label, value in thresholds._asdict().items():
+        if value < 0:
+            raise ValueError(f"{label} must be zero or more, not {value}.")
+    return thresholds
 
 
 def assignable_model_labels():

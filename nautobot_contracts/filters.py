@@ -15,6 +15,7 @@ from nautobot.apps.filters import (
     BaseFilterSet,
     ContentTypeFilter,
     MultiValueCharFilter,
+    MultiValueDateFilter,
     MultiValueUUIDFilter,
     NaturalKeyOrPKMultipleChoiceFilter,
     NautobotFilterSet,
@@ -28,6 +29,7 @@ from nautobot.dcim.models import Device, Location, Rack
 from nautobot.tenancy.models import Tenant, TenantGroup
 from nautobot.virtualization.models import Cluster, VirtualMachine
 
+from nautobot_contracts import clock
 from nautobot_contracts.choices import BillingPeriodChoices, ContractTypeChoices
 from nautobot_contracts.models import (
     Contract,
@@ -39,6 +41,7 @@ from nautobot_contracts.models import (
     InvoiceAttachment,
     ServiceProvider,
 )
+from nautobot_contracts.services import terms
 
 # Bounds of the date-part transforms (Django builds a Python date from a year, PostgreSQL refuses a bigint overflow).
 DATE_PART_BOUNDS = {
@@ -276,10 +279,30 @@ class ServiceProviderFilterSet(ContractsFilterSetMixin, NautobotFilterSet):
         ]  # fmt: skip
 
 
+# The renewal tiers a contract can be filtered on; "none": not in force, or no deadline inside the window.
+RENEWAL_TIER_NONE = "none"
+RENEWAL_TIER_CHOICES = (
+    *((tier, tier.capitalize()) for tier in terms.TIERS),
+    (RENEWAL_TIER_NONE, "None (not due, or not in force)"),
+)
+# Query aliases of the computed term figures (prefixed so they never shadow a model field).
+TERM_END_ALIAS = "computed_current_term_end"
+TIER_ALIAS = "computed_renewal_tier"
+
+
+def _term_end_filter(filter_class, lookup_expr, label):
+    return filter_class(method="filter_current_term_end", lookup_expr=lookup_expr, label=label)
+
+
 class ContractFilterSet(
     ContractsFilterSetMixin, NautobotFilterSet, StatusModelFilterSetMixin, TenancyModelFilterSetMixin
 ):
-    """Filters for contracts, including date parts such as ?end_date__year=2026&end_date__month=5."""
+    """Filters for contracts, including date parts such as ?end_date__year=2026&end_date__month=5.
+
+    `current_term_end` (with __gte, __lte, __year, __month) and `renewal_tier` filter on the figures
+    services.terms computes as of today, in SQL (`terms.term_figures_expressions`): an auto-renewing contract whose
+    end date has passed is found by the end of the term it rolled into (docs/models/contract.md).
+    """
 
     q = SearchFilter(
         filter_predicates={
@@ -300,6 +323,14 @@ class ContractFilterSet(
     has_assignments = RelatedMembershipBooleanFilter(field_name="assignments", label="Has assignments")
     locals().update(_date_part_filters("start_date"))
     locals().update(_date_part_filters("end_date"))
+    current_term_end = _term_end_filter(MultiValueDateFilter, "in", "Current term end (as of today)")
+    current_term_end__gte = _term_end_filter(django_filters.DateFilter, "gte", "Current term end on or after")
+    current_term_end__lte = _term_end_filter(django_filters.DateFilter, "lte", "Current term end on or before")
+    current_term_end__year = _term_end_filter(django_filters.NumberFilter, "year", "Current term end year")
+    current_term_end__month = _term_end_filter(django_filters.NumberFilter, "month", "Current term end month")
+    renewal_tier = django_filters.MultipleChoiceFilter(
+        choices=RENEWAL_TIER_CHOICES, method="filter_renewal_tier", label="Renewal tier (as of today)"
+    )
 
     class Meta:
         model = Contract
@@ -308,6 +339,32 @@ class ContractFilterSet(
             "auto_renew", "notice_period_days", "renewal_term_months", "cost_center", "purchase_order",
             "description", "tags",
         ]  # fmt: skip
+
+    def with_term_figures(self, queryset):
+        """The queryset with the term end and tier as of today aliased (once, whatever the number of filters)."""
+        if TERM_END_ALIAS in queryset.query.annotations:
+            return queryset
+        if not hasattr(self, "_as_of"):
+            self._as_of = clock.today()  # one date for every filter of this request
+        figures = terms.term_figures_expressions(self._as_of)
+        return queryset.alias(**{TERM_END_ALIAS: figures["current_term_end"], TIER_ALIAS: figures["renewal_tier"]})
+
+    def filter_current_term_end(self, queryset, name, value):
+        """current_term_end[__gte|__lte|__year|__month]: the term end as services.terms computes it today."""
+        if value in (None, "") or (isinstance(value, (list, tuple)) and not value):
+            return queryset
+        lookup = self.filters[name].lookup_expr
+        return self.with_term_figures(queryset).filter(**{f"{TERM_END_ALIAS}__{lookup}": value})
+
+    def filter_renewal_tier(self, queryset, name, value):
+        """renewal_tier=missed|urgent|soon|upcoming|none (several are ORed), as the renewal check ranks today."""
+        if not value:
+            return queryset
+        tiers = [tier for tier in value if tier != RENEWAL_TIER_NONE]
+        condition = Q(**{f"{TIER_ALIAS}__in": tiers})
+        if RENEWAL_TIER_NONE in value:
+            condition |= Q(**{f"{TIER_ALIAS}__isnull": True})
+        return self.with_term_figures(queryset).filter(condition)
 
 
 class InvoiceFilterSet(ContractsFilterSetMixin, NautobotFilterSet, StatusModelFilterSetMixin):

@@ -28,6 +28,7 @@ from nautobot.tenancy.models import Tenant, TenantGroup
 from nautobot_contracts.app_settings import assignable_content_types_q, assignable_model_labels
 from nautobot_contracts.choices import BillingPeriodChoices, ContractTypeChoices
 from nautobot_contracts.currencies import currency_choices
+from nautobot_contracts.filters import RENEWAL_TIER_CHOICES
 from nautobot_contracts.models import (
     Contract,
     ContractAssignment,
@@ -38,7 +39,7 @@ from nautobot_contracts.models import (
     InvoiceAttachment,
     ServiceProvider,
 )
-from nautobot_contracts.models.attachments import attachment_file_name
+from nautobot_contracts.models.attachments import default_attachment_name
 from nautobot_contracts.models.money import NOTICE_DAYS_MAX, RENEWAL_TERM_MONTHS_MAX, RENEWAL_TERM_MONTHS_MIN
 
 BOOLEAN_FILTER_CHOICES = (("", "---------"), ("True", "Yes"), ("False", "No"))
@@ -176,7 +177,8 @@ class ContractFilterForm(NautobotFilterForm, StatusModelFilterFormMixin):
     model = Contract
     field_order = [
         "q", "provider", "status", "contract_type", "billing_period", "currency", "auto_renew",
-        "tenant_group", "tenant", "start_date", "end_date", "has_invoices", "has_assignments",
+        "tenant_group", "tenant", "start_date", "end_date", "current_term_end__gte", "current_term_end__lte",
+        "current_term_end__year", "current_term_end__month", "renewal_tier", "has_invoices", "has_assignments",
     ]  # fmt: skip
     q = forms.CharField(required=False, label="Search")
     provider = DynamicModelMultipleChoiceField(
@@ -201,6 +203,18 @@ class ContractFilterForm(NautobotFilterForm, StatusModelFilterFormMixin):
     )
     start_date = forms.DateField(required=False, widget=DatePicker())
     end_date = forms.DateField(required=False, widget=DatePicker())
+    # Computed as of today (services.terms): an auto-renewed contract counts with the term it rolled into.
+    current_term_end__gte = forms.DateField(required=False, widget=DatePicker(), label="Current term ends from")
+    current_term_end__lte = forms.DateField(required=False, widget=DatePicker(), label="Current term ends by")
+    current_term_end__year = forms.IntegerField(
+        required=False, min_value=1, max_value=9999, label="Current term end year"
+    )
+    current_term_end__month = forms.IntegerField(
+        required=False, min_value=1, max_value=12, label="Current term end month"
+    )
+    renewal_tier = forms.MultipleChoiceField(
+        choices=RENEWAL_TIER_CHOICES, required=False, widget=StaticSelect2Multiple(), label="Renewal tier (today)"
+    )
     has_invoices = forms.NullBooleanField(required=False, widget=StaticSelect2(choices=BOOLEAN_FILTER_CHOICES))
     has_assignments = forms.NullBooleanField(required=False, widget=StaticSelect2(choices=BOOLEAN_FILTER_CHOICES))
     tags = TagFilterField(model)
@@ -422,9 +436,9 @@ class AttachmentFormMixin:
         """Default a blank name to the file name here, so a clash is a form error rather than a failed insert."""
         super().clean()
         uploaded = self.cleaned_data.get("file")
-        if uploaded and not self.cleaned_data.get("name"):
+        if uploaded:
             # The model does the same in save(), but only after the uniqueness checks have run.
-            self.cleaned_data["name"] = attachment_file_name(uploaded.name)
+            self.cleaned_data["name"] = default_attachment_name(self.cleaned_data.get("name"), uploaded.name)
         return self.cleaned_data
 
 

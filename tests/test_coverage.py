@@ -17,7 +17,7 @@ AS_OF = datetime.date(2026, 6, 15)
 
 
 class CoverageScanTest(TestCase):
-    """covered_devices / uncovered_devices follow DOMAIN.md "Coverage" for each way a device can be reached."""
+    """covered_devices / uncovered_devices follow the coverage rule (docs/user/app-overview.md#coverage), every path."""
 
     @classmethod
     def setUpTestData(cls):

@@ -39,8 +39,10 @@ from nautobot_contracts.models import (
 from nautobot_contracts.services.coverage import covered_devices, uncovered_devices
 from nautobot_contracts.services.money import round_money
 from nautobot_contracts.services.terms import TIERS, active_contracts, renewal_tier
+from tests.pinning import pin_today
 
 COMMAND = "load_contracts_demo_data"
+TODAY = datetime.date(2026, 6, 15)  # pinned: clock.today() is patched to it while a test class runs
 # Every model the command writes to; the snapshot compares all of their rows.
 MODELS = [
     LocationType, Location, Rack, Manufacturer, DeviceType, Role, Device, TenantGroup, Tenant, Provider, CircuitType,
@@ -87,7 +89,8 @@ class DemoDataTest(TestCase):
 
     @classmethod
     def setUpTestData(cls):
-        cls.today = datetime.date.today()
+        pin_today(cls, TODAY)
+        cls.today = TODAY
         cls.first_output = run_command()
 
     # Idempotence
@@ -254,10 +257,11 @@ class DemoDataMovesWithTodayTest(TestCase):
 
     @classmethod
     def setUpTestData(cls):
-        cls.first_day = datetime.date.today() - datetime.timedelta(days=200)
+        pin_today(cls, TODAY)
+        cls.first_day = TODAY - datetime.timedelta(days=200)
         refresh_demo_data(today=cls.first_day)
         cls.first_dates = dict(Contract.objects.values_list("name", "start_date"))
-        cls.later_day = datetime.date.today()
+        cls.later_day = TODAY
         cls.created, cls.moved = refresh_demo_data(today=cls.later_day)
 
     def test_contract_and_invoice_dates_follow_today(self):

@@ -6,8 +6,11 @@ import shutil
 import tempfile
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import override_settings
-from nautobot.apps.testing import FilterTestCases, TestCase
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from nautobot.apps.testing import APITestCase, FilterTestCases, TestCase
 from nautobot.circuits.models import Provider
 
 from nautobot_contracts import filters
@@ -22,6 +25,7 @@ from nautobot_contracts.models import (
     ServiceProvider,
 )
 from tests import factories
+from tests.pinning import pin_today
 
 MEDIA_ROOT = tempfile.mkdtemp(prefix="nautobot-contracts-filter-tests-")
 # Attachments must hold what their extension says (the content type is derived from the bytes).
@@ -615,3 +619,167 @@ class NamedFiltersTest(TestCase):
                 result = filters.CostSnapshotFilterSet({name: "2026-01-01"}, CostSnapshot.objects.all())
                 self.assertFalse(result.is_valid())
                 self.assertIn("Unknown filter field", result.errors.as_text())
+
+
+# Computed figures, worked out by hand on the pinned today 2026-03-01 (urgent 14 days, soon 30, window 90):
+#   rolled        Active, auto-renews yearly, ended 2025-05-31 -> term end 2026-05-31, notice 30 -> deadline
+#                 2026-05-01, 61 days: upcoming
+#   may-fixed     Active, ends 2026-05-15, notice 90 -> deadline 2026-02-14, 15 days ago, term runs: missed
+#   cancelled-old Cancelled, auto-renews, ended 2025-05-31 -> not in force: term end 2025-05-31 as is, no tier
+#   urgent        Active, ends 2026-03-20, notice 10 -> deadline 2026-03-10, 9 days: urgent
+#   soon          Active, ends 2026-04-10, notice 10 -> deadline 2026-03-31, 30 days: soon
+#   later         Active, ends 2027-05-31, notice 30 -> deadline 2027-05-01, 426 days: no tier
+TERM_TODAY = datetime.date(2026, 3, 1)
+
+
+def build_term_contracts(cls):
+    """The six contracts above, as attributes of `cls`, with the clock pinned to TERM_TODAY for the class."""
+    pin_today(cls, TERM_TODAY)
+    D = datetime.date
+    provider = factories.ServiceProviderFactory(name="Term Co")
+
+    def add(name, start, end, notice, auto_renew=False, status="Active"):
+        return factories.ContractFactory(
+            name=name,
+            provider=provider,
+            status=factories.status_for(Contract, status),
+            start_date=start,
+            end_date=end,
+            notice_period_days=notice,
+            auto_renew=auto_renew,
+            renewal_term_months=12,
+        )
+
+    cls.rolled = add("rolled", D(2024, 6, 1), D(2025, 5, 31), 30, auto_renew=True)
+    cls.may_fixed = add("may-fixed", D(2025, 6, 1), D(2026, 5, 15), 90)
+    cls.cancelled_old = add("cancelled-old", D(2024, 6, 1), D(2025, 5, 31), 30, auto_renew=True, status="Cancelled")
+    cls.urgent = add("urgent", D(2025, 1, 1), D(2026, 3, 20), 10)
+    cls.soon = add("soon", D(2025, 1, 1), D(2026, 4, 10), 10)
+    cls.later = add("later", D(2025, 1, 1), D(2027, 5, 31), 30)
+
+
+class ComputedContractFiltersTest(TestCase):
+    """current_term_end and renewal_tier filter on the figures as of today, in one query."""
+
+    @classmethod
+    def setUpTestData(cls):
+        build_term_contracts(cls)
+
+    def contracts(self, **params):
+        result = filters.ContractFilterSet(params, Contract.objects.all())
+        self.assertTrue(result.is_valid(), result.errors)
+        return {contract.name for contract in result.qs}
+
+    def test_term_end_month_finds_auto_renewed_contracts(self):
+        self.assertEqual(
+            self.contracts(current_term_end__year=2026, current_term_end__month=5), {"rolled", "may-fixed"}
+        )
+        # The stored end date alone misses the auto-renewed one.
+        self.assertEqual(self.contracts(end_date__year=2026, end_date__month=5), {"may-fixed"})
+        # May of any year: the cancelled contract keeps its 2025 end date, the later one ends in May 2027.
+        self.assertEqual(self.contracts(current_term_end__month=5), {"rolled", "may-fixed", "cancelled-old", "later"})
+        self.assertEqual(self.contracts(current_term_end__year=2025), {"cancelled-old"})
+
+    def test_term_end_exact_and_ranges(self):
+        self.assertEqual(self.contracts(current_term_end=["2026-05-31"]), {"rolled"})
+        self.assertEqual(self.contracts(current_term_end=["2026-05-31", "2026-03-20"]), {"rolled", "urgent"})
+        self.assertEqual(
+            self.contracts(current_term_end__gte="2026-05-01", current_term_end__lte="2026-05-31"),
+            {"rolled", "may-fixed"},
+        )
+        self.assertEqual(self.contracts(current_term_end__lte="2026-04-10"), {"cancelled-old", "urgent", "soon"})
+        self.assertEqual(self.contracts(current_term_end__gte="2026-06-01"), {"later"})
+
+    def test_renewal_tier(self):
+        self.assertEqual(self.contracts(renewal_tier=["missed"]), {"may-fixed"})
+        self.assertEqual(self.contracts(renewal_tier=["urgent"]), {"urgent"})
+        self.assertEqual(self.contracts(renewal_tier=["soon"]), {"soon"})
+        self.assertEqual(self.contracts(renewal_tier=["upcoming"]), {"rolled"})
+        self.assertEqual(self.contracts(renewal_tier=["none"]), {"cancelled-old", "later"})
+        self.assertEqual(self.contracts(renewal_tier=["urgent", "none"]), {"urgent", "cancelled-old", "later"})
+        self.assertEqual(self.contracts(renewal_tier=["upcoming"], current_term_end__month=5), {"rolled"})
+
+    def test_follows_the_clock(self):
+        # A month later the auto-renewed contract's deadline (2026-05-01) is 30 days away: soon.
+        pin_today(self, datetime.date(2026, 4, 1))
+        self.assertEqual(self.contracts(renewal_tier=["soon"]), {"rolled"})
+        # A year on, it has rolled into the term ending 2027-05-31.
+        pin_today(self, datetime.date(2026, 6, 1))
+        self.assertEqual(self.contracts(current_term_end=["2027-05-31"]), {"rolled", "later"})
+
+    def test_bad_values_are_form_errors(self):
+        for params in (
+            {"current_term_end__month": "13"},
+            {"current_term_end__month": "0"},
+            {"current_term_end__year": "10000"},
+            {"current_term_end__year": "soon"},
+            {"current_term_end__gte": "2026-02-30"},
+            {"current_term_end": ["not-a-date"]},
+            {"renewal_tier": ["someday"]},
+        ):
+            with self.subTest(params=params):
+                result = filters.ContractFilterSet(params, Contract.objects.all())
+                self.assertFalse(result.is_valid())
+                self.assertIn(next(iter(params)), result.errors)
+
+    def test_one_query(self):
+        result = filters.ContractFilterSet(
+            {"current_term_end__month": "5", "current_term_end__gte": "2026-01-01", "renewal_tier": ["upcoming"]},
+            Contract.objects.all(),
+        )
+        with CaptureQueriesContext(connection) as queries:
+            names = [contract.name for contract in result.qs]
+        self.assertEqual((names, len(queries)), (["rolled"], 1))
+
+
+class ComputedContractFiltersRestAndUiTest(APITestCase):
+    """?current_term_end__month=5 and ?renewal_tier= through the REST API and the contract list page."""
+
+    @classmethod
+    def setUpTestData(cls):
+        build_term_contracts(cls)
+
+    def setUp(self):
+        super().setUp()
+        self.add_permissions("nautobot_contracts.view_contract")
+
+    def test_rest(self):
+        url = reverse("plugins-api:nautobot_contracts-api:contract-list")
+        response = self.client.get(f"{url}?current_term_end__year=2026&current_term_end__month=5", **self.header)
+        self.assertHttpStatus(response, 200)
+        self.assertEqual({row["name"] for row in response.json()["results"]}, {"rolled", "may-fixed"})
+        rolled = next(row for row in response.json()["results"] if row["name"] == "rolled")
+        self.assertEqual((rolled["current_term_end"], rolled["renewal_tier"]), ("2026-05-31", "upcoming"))
+        response = self.client.get(f"{url}?renewal_tier=missed&renewal_tier=urgent", **self.header)
+        self.assertEqual({row["name"] for row in response.json()["results"]}, {"may-fixed", "urgent"})
+        for bad in ("current_term_end__month=13", "renewal_tier=someday", "current_term_end__gte=tomorrow"):
+            with self.subTest(query=bad):
+                response = self.client.get(f"{url}?{bad}", **self.header)
+                self.assertHttpStatus(response, 400)
+                self.assertIn(bad.split("=", 1)[0], response.json())
+
+
+@override_settings(EXEMPT_VIEW_PERMISSIONS=[])
+class ComputedContractFiltersUiTest(TestCase):
+    """The contract list page filters on the computed figures, and its filter form offers them."""
+
+    @classmethod
+    def setUpTestData(cls):
+        build_term_contracts(cls)
+
+    def test_list_page(self):
+        self.add_permissions("nautobot_contracts.view_contract")
+        url = reverse("plugins:nautobot_contracts:contract_list")
+        query = "current_term_end__year=2026&current_term_end__month=5&per_page=50"
+        # The table's rows (what the list page loads with HTMX).
+        response = self.client.get(f"{url}?{query}", headers={"HX-Request": "true"})
+        self.assertHttpStatus(response, 200)
+        rows = response.content.decode()
+        for contract in (self.rolled, self.may_fixed):
+            self.assertIn(contract.get_absolute_url(), rows)
+        for contract in (self.cancelled_old, self.urgent, self.soon, self.later):
+            self.assertNotIn(contract.get_absolute_url(), rows)
+        # The full page's filter form offers the computed filters.
+        page = self.client.get(f"{url}?{query}").content.decode()
+        for field in ("current_term_end__gte", "current_term_end__lte", "current_term_end__month", "renewal_tier"):
+            self.assertIn(f'name="{field}"', page)

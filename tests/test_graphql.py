@@ -10,6 +10,7 @@ from nautobot.users.models import ObjectPermission
 
 from nautobot_contracts.models import Contract
 from tests import factories
+from tests.test_filters import build_term_contracts
 
 ISSUE_QUERY = """
 {
@@ -127,3 +128,36 @@ class GraphQLTest(APITestCase):
         permission.object_types.add(ContentType.objects.get_for_model(Contract))
         data = self.query("{ contracts { name } }")
         self.assertEqual(sorted(c["name"] for c in data["contracts"]), ["Support 2026", "Support 2027"])
+
+
+class ComputedContractFiltersGraphQLTest(APITestCase):
+    """current_term_end and renewal_tier as GraphQL arguments (the same ContractFilterSet), as of a pinned today."""
+
+    @classmethod
+    def setUpTestData(cls):
+        build_term_contracts(cls)  # today pinned to 2026-03-01; worked-out figures in tests/test_filters.py
+
+    def names(self, arguments):
+        self.add_permissions("nautobot_contracts.view_contract")
+        query = f"{{ contracts({arguments}) {{ name }} }}"
+        response = self.client.post(reverse("graphql-api"), {"query": query}, format="json", **self.header)
+        self.assertHttpStatus(response, 200)
+        body = response.json()
+        self.assertNotIn("errors", body)
+        return {contract["name"] for contract in body["data"]["contracts"]}
+
+    def test_term_end_month_and_tier(self):
+        self.assertEqual(
+            self.names("current_term_end__year: 2026, current_term_end__month: 5"), {"rolled", "may-fixed"}
+        )
+        self.assertEqual(self.names('current_term_end__gte: "2026-05-20"'), {"rolled", "later"})
+        self.assertEqual(self.names('renewal_tier: ["missed", "urgent"]'), {"may-fixed", "urgent"})
+        self.assertEqual(self.names('renewal_tier: ["none"]'), {"cancelled-old", "later"})
+
+    def test_bad_value_is_an_error(self):
+        self.add_permissions("nautobot_contracts.view_contract")
+        query = "{ contracts(current_term_end__month: 13) { name } }"
+        response = self.client.post(reverse("graphql-api"), {"query": query}, format="json", **self.header)
+        body = response.json()
+        self.assertIn("errors", body)
+        self.assertIn("current_term_end__month", str(body["errors"]))

@@ -16,6 +16,7 @@ from nautobot.users.models import ObjectPermission, User
 
 from nautobot_contracts.jobs import coverage as coverage_jobs
 from tests import factories
+from tests.pinning import pin_today
 
 MODULE = "nautobot_contracts.jobs.coverage"
 JOB = "FindUncoveredDevices"
@@ -142,9 +143,11 @@ class CoverageJobTest(JobLogsOnDefaultDatabase, TestCase):
         self.assertEqual(self.run_job(as_of="2027-06-15").result["uncovered"], 4)
 
     def test_as_of_defaults_to_today(self):
-        before = datetime.date.today().isoformat()
+        pin_today(self, datetime.date(2027, 6, 15))
+        # Pinned a year after the rack's 2026 contract: the default date is the pinned one, so nothing is covered.
         result = self.run_job().result
-        self.assertIn(result["as_of"], {before, datetime.date.today().isoformat()})
+        self.assertEqual(result["as_of"], "2027-06-15")
+        self.assertEqual(result["uncovered"], 4)
 
     def test_restricted_to_running_user(self):
         user = User.objects.create_user(username="limited")

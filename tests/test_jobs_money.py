@@ -19,9 +19,9 @@ from nautobot.users.models import ObjectPermission, User
 
 from nautobot_contracts.choices import BillingPeriodChoices as Period
 from nautobot_contracts.jobs import costs as cost_jobs, renewals as renewal_jobs
-from nautobot_contracts.jobs.base import today
 from nautobot_contracts.models import Contract, CostSnapshot
 from tests import factories
+from tests.pinning import pin_today
 from tests.test_services_money import build_dataset
 
 RENEWALS = ("nautobot_contracts.jobs.renewals", "CheckUpcomingRenewals")
@@ -29,7 +29,7 @@ REPORT = ("nautobot_contracts.jobs.costs", "MonthlyCostReport")
 SNAPSHOT = ("nautobot_contracts.jobs.costs", "CaptureCostSnapshot")
 ANOMALIES = ("nautobot_contracts.jobs.costs", "DetectCostAnomalies")
 AS_OF = "2026-03-01"
-TODAY = today()
+TODAY = datetime.date(2026, 6, 15)  # pinned: every test runs with clock.today() patched to it
 DAY = datetime.timedelta(days=1)
 
 
@@ -83,6 +83,28 @@ def data_queries(job, **job_kwargs):
     return job_result, len(sql) - len(logging_sql)
 
 
+def bulk_contracts(providers, start_date, end_date, count=45, **per_index):
+    """`count` Active contracts of 10.00, rotating providers and currencies (USD, EUR, GBP), half auto-renewing.
+
+    `end_date` and each of `per_index` are functions of the contract's index.
+    """
+    active = factories.status_for(Contract, "Active")
+    Contract.objects.bulk_create(
+        Contract(
+            name=f"bulk-{index}",
+            provider=providers[index % len(providers)],
+            status=active,
+            currency=("USD", "EUR", "GBP")[index % 3],
+            start_date=start_date,
+            end_date=end_date(index),
+            auto_renew=bool(index % 2),
+            recurring_cost=Decimal("10.00"),
+            **{name: value(index) for name, value in per_index.items()},
+        )
+        for index in range(count)
+    )
+
+
 class JobTestCase(TestCase):
     """A TestCase whose job log entries go through the test's own connection.
 
@@ -95,6 +117,7 @@ class JobTestCase(TestCase):
         patcher = mock.patch("nautobot.extras.models.jobs.JOB_LOGS", None)
         patcher.start()
         self.addCleanup(patcher.stop)
+        pin_today(self, TODAY)
 
 
 class JobMetaTest(JobTestCase):
@@ -290,20 +313,7 @@ class RenewalJobTest(JobTestCase):
     def test_queries_do_not_grow_with_contracts(self):
         run(RENEWALS)  # creates the user, warms caches
         small_result, small = data_queries(RENEWALS)
-        active = factories.status_for(Contract, "Active")
-        Contract.objects.bulk_create(
-            Contract(
-                name=f"bulk-{index}",
-                provider=(self.acme, self.globex, self.initech)[index % 3],
-                status=active,
-                currency=("USD", "EUR", "GBP")[index % 3],
-                start_date=TODAY - DAY * 100,
-                end_date=TODAY + DAY * (index % 80),
-                auto_renew=bool(index % 2),
-                recurring_cost=Decimal("10.00"),
-            )
-            for index in range(45)
-        )
+        bulk_contracts((self.acme, self.globex, self.initech), TODAY - DAY * 100, lambda i: TODAY + DAY * (i % 80))
         large_result, large = data_queries(RENEWALS)
         self.assertEqual(len(large_result.result["contracts"]), len(small_result.result["contracts"]) + 45)
         self.assertEqual(large, small)
@@ -452,20 +462,11 @@ class CostJobsTest(JobTestCase):
         for job in jobs:
             run(job, as_of=AS_OF)  # creates the user, warms caches
         small = {job: data_queries(job, as_of=AS_OF)[1] for job in jobs}
-        active = factories.status_for(Contract, "Active")
-        Contract.objects.bulk_create(
-            Contract(
-                name=f"bulk-{index}",
-                provider=(self.acme, self.globex, self.initech)[index % 3],
-                status=active,
-                currency=("USD", "EUR", "GBP")[index % 3],
-                start_date=datetime.date(2025, 1, 1),
-                end_date=datetime.date(2026, 3, 1) + DAY * index,
-                auto_renew=bool(index % 2),
-                recurring_cost=Decimal("10.00"),
-                billing_period=(Period.PERIOD_MONTHLY, Period.PERIOD_ANNUAL)[index % 2],
-            )
-            for index in range(45)
+        bulk_contracts(
+            (self.acme, self.globex, self.initech),
+            datetime.date(2025, 1, 1),
+            lambda i: datetime.date(2026, 3, 1) + DAY * i,
+            billing_period=lambda i: (Period.PERIOD_MONTHLY, Period.PERIOD_ANNUAL)[i % 2],
         )
         report, large_report = data_queries(REPORT, as_of=AS_OF)
         self.assertEqual(sum(item["active_contracts"] for item in report.result["per_currency"].values()), 10 + 45)
@@ -556,6 +557,7 @@ class JobsRestAPITest(APITestCase):
         patcher = mock.patch("nautobot.extras.models.jobs.JOB_LOGS", None)
         patcher.start()
         self.addCleanup(patcher.stop)
+        pin_today(self, TODAY)
 
     @classmethod
     def setUpTestData(cls):

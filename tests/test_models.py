@@ -1,4 +1,4 @@
-"""Model invariants from DOMAIN.md: each checked in clean() and, where it can be, by the database too."""
+"""Model invariants (docs/user/app-overview.md#the-rules): checked in clean() and, where it can be, by the database."""
 
 import datetime
 from decimal import Decimal

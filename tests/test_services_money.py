@@ -259,10 +259,14 @@ class SnapshotTest(TestCase):
         self.assertEqual(set(stored), {"USD", "EUR", "GBP", "JPY", "CHF"})
 
     def test_overlapping_runs(self):
-        """Two connections upsert the same (date, currency) rows while the first holds its transaction open."""
+        """Two connections upsert the same (date, currency) rows while the first holds its transaction open.
+
+        The overlap is observed, not timed: the second writer's backend is seen waiting for the advisory lock in
+        pg_locks while the first is still open, and only then may the first commit.
+        """
         day = D(1999, 1, 1)  # far from any other test's data: these rows are really committed
-        barrier = threading.Barrier(2, timeout=10)
-        errors, waited = [], []
+        first_wrote, release_first, second_pid = threading.Event(), threading.Event(), []
+        errors, second_done = [], []
 
         def rows(burn):
             return [
@@ -276,19 +280,21 @@ class SnapshotTest(TestCase):
             try:
                 with transaction.atomic():
                     snapshots.write_snapshot(rows(Decimal("1.00")), today=day)
-                    barrier.wait()
-                    time.sleep(0.5)  # the second writer now waits on our row locks
+                    first_wrote.set()
+                    release_first.wait(timeout=30)  # hold the lock until the second writer is seen waiting
             except Exception as error:  # noqa: BLE001  # pylint: disable=broad-exception-caught
                 errors.append(error)
             finally:
+                first_wrote.set()
                 connections.close_all()
 
         def second():
             try:
-                barrier.wait()
-                started = time.monotonic()
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_backend_pid()")
+                    second_pid.append(cursor.fetchone()[0])
                 snapshots.write_snapshot(rows(Decimal("2.00")), today=day)
-                waited.append(time.monotonic() - started)
+                second_done.append(True)
             except Exception as error:  # noqa: BLE001  # pylint: disable=broad-exception-caught
                 errors.append(error)
             finally:
@@ -298,18 +304,40 @@ class SnapshotTest(TestCase):
             CostSnapshot.objects.filter(snapshot_date=day).delete()
             connections.close_all()
 
-        threads = [threading.Thread(target=first), threading.Thread(target=second)]
+        def second_waits_on_the_lock():
+            """Poll pg_locks (a live view, even inside this test's transaction) for the second's ungranted lock."""
+            for _ in range(3000):  # a bound on polling, not an assertion on time
+                if second_pid:
+                    with connection.cursor() as cursor:
+                        cursor.execute(
+                            "SELECT count(*) FROM pg_locks WHERE pid = %s AND locktype = 'advisory' AND NOT granted",
+                            [second_pid[0]],
+                        )
+                        if cursor.fetchone()[0]:
+                            return True
+                if second_done or errors:
+                    return False
+                time.sleep(0.01)
+            return False
+
+        writer, waiter = threading.Thread(target=first), threading.Thread(target=second)
         try:
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join(timeout=30)
+            writer.start()
+            self.assertTrue(first_wrote.wait(timeout=30))
+            waiter.start()
+            observed = second_waits_on_the_lock()
+            finished_before_release = bool(second_done)
+            release_first.set()
+            writer.join(timeout=30)
+            waiter.join(timeout=30)
             self.assertEqual(errors, [])
-            self.assertEqual(len(waited), 1)
-            self.assertGreater(waited[0], 0.3)  # the second writer really overlapped: it waited for the first commit
+            self.assertTrue(observed, "the second writer was never seen waiting for the advisory lock")
+            self.assertFalse(finished_before_release)  # it could not write while the first held the lock
+            self.assertEqual(second_done, [True])
             stored = CostSnapshot.objects.filter(snapshot_date=day).order_by("currency")
             self.assertEqual([(row.currency, row.monthly_burn) for row in stored], [("EUR", 2), ("USD", 2)])
         finally:
+            release_first.set()
             cleaner = threading.Thread(target=cleanup)
             cleaner.start()
             cleaner.join()

@@ -11,7 +11,7 @@ from nautobot.apps.testing import TestCase
 
 from nautobot_contracts.choices import BillingPeriodChoices
 from nautobot_contracts.models import Contract
-from nautobot_contracts.services import renewals, terms
+from nautobot_contracts.services import money, renewals, terms
 from tests import factories
 
 D = datetime.date
@@ -44,15 +44,15 @@ class MonthlyCostTest(TestCase):
 
     def test_thirds_are_not_rounded(self):
         contract = make_contract(billing_period=BillingPeriodChoices.PERIOD_QUARTERLY, recurring_cost=Decimal("100"))
-        self.assertEqual(terms.money_str(terms.monthly_cost(contract)), "33.33")
+        self.assertEqual(money.money_str(terms.monthly_cost(contract)), "33.33")
         self.assertNotEqual(terms.monthly_cost(contract), Decimal("33.33"))
 
     def test_round_half_up(self):
-        self.assertEqual(terms.money_str(Decimal(100) / 3), "33.33")
-        self.assertEqual(terms.money_str(Decimal("0.005")), "0.01")
-        self.assertEqual(terms.money_str(Decimal("0.025")), "0.03")  # half-even would give 0.02
-        self.assertEqual(terms.money_str(Decimal("2.675")), "2.68")
-        self.assertEqual(terms.money_str(Decimal("1234.5")), "1234.50")
+        self.assertEqual(money.money_str(Decimal(100) / 3), "33.33")
+        self.assertEqual(money.money_str(Decimal("0.005")), "0.01")
+        self.assertEqual(money.money_str(Decimal("0.025")), "0.03")  # half-even would give 0.02
+        self.assertEqual(money.money_str(Decimal("2.675")), "2.68")
+        self.assertEqual(money.money_str(Decimal("1234.5")), "1234.50")
 
 
 class ActiveOnDateTest(TestCase):

@@ -20,18 +20,11 @@ from nautobot_contracts.jobs import costs as cost_jobs
 from nautobot_contracts.models import Contract, CostSnapshot
 from nautobot_contracts.services import snapshots
 from tests import factories
+from tests.pinning import pin_today
 
-TODAY = datetime.date(2026, 6, 15)  # pinned: the Job's today() is patched to it
+TODAY = datetime.date(2026, 6, 15)  # pinned: clock.today() is patched to it (tests.pinning.pin_today)
 PAST = datetime.date(2026, 6, 1)
 SNAPSHOT = ("nautobot_contracts.jobs.costs", "CaptureCostSnapshot")
-
-
-def pin_today(test):
-    """Make the Jobs' today() return TODAY for the rest of `test`."""
-    for target in ("nautobot_contracts.jobs.base.today", "nautobot_contracts.jobs.costs.today"):
-        patcher = mock.patch(target, return_value=TODAY)
-        patcher.start()
-        test.addCleanup(patcher.stop)
 
 
 def job_logs_on_default_database(test):
@@ -129,7 +122,7 @@ class SnapshotJobTest(TestCase):
 
     def setUp(self):
         super().setUp()
-        pin_today(self)
+        pin_today(self, TODAY)
         job_logs_on_default_database(self)
 
     def test_future_date_is_a_form_error(self):
@@ -172,7 +165,7 @@ class SnapshotJobRestTest(APITestCase):
 
     def setUp(self):
         super().setUp()
-        pin_today(self)
+        pin_today(self, TODAY)
         self.add_permissions("extras.run_job", "extras.view_job")
 
     @mock.patch("nautobot.extras.api.views.get_worker_count", return_value=1)

@@ -8,7 +8,6 @@ from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
 from django.utils.formats import date_format
 from nautobot.apps.testing import TestCase, ViewTestCases
 from nautobot.extras.models import Status
@@ -22,7 +21,7 @@ from nautobot_contracts.models import (
     Invoice,
     ServiceProvider,
 )
-from nautobot_contracts.services import terms
+from nautobot_contracts.services import money, terms
 from tests.factories import (
     ContractAssignmentFactory,
     ContractFactory,
@@ -36,6 +35,7 @@ from tests.factories import (
     make_tenant,
     status_for,
 )
+from tests.pinning import pin_today
 
 URL = "plugins:nautobot_contracts:{}"
 
@@ -282,7 +282,8 @@ class ContractDetailTest(TestCase):
 
     def setUp(self):
         super().setUp()
-        self.today = timezone.localdate()
+        self.today = datetime.date(2026, 6, 15)  # pinned: the page computes its figures as of clock.today()
+        pin_today(self, self.today)
         self.contract = ContractFactory(
             name="Core support",
             start_date=self.today - datetime.timedelta(days=300),
@@ -301,7 +302,7 @@ class ContractDetailTest(TestCase):
         response = self.get_page()
         self.assertHttpStatus(response, 200)
         content = response.content.decode()
-        monthly = terms.money_str(terms.monthly_cost(self.contract))
+        monthly = money.money_str(terms.monthly_cost(self.contract))
         self.assertEqual(monthly, "333.33")
         self.assertIn(f"{monthly} EUR", content)
         deadline = terms.notice_deadline(self.contract, self.today)

@@ -36,7 +36,7 @@ from nautobot_contracts.models import (
     InvoiceAttachment,
     ServiceProvider,
 )
-from nautobot_contracts.models.attachments import attachment_file_name
+from nautobot_contracts.models.attachments import attachment_file_name, default_attachment_name
 from nautobot_contracts.services import money, terms
 
 
@@ -142,7 +142,7 @@ class ContractSerializer(
 
     @extend_schema_field(serializers.ChoiceField(choices=terms.TIERS, allow_null=True, read_only=True))
     def get_renewal_tier(self, obj):
-        """The renewal check ranks contracts in force only (DOMAIN.md, Renewals)."""
+        """The renewal check ranks contracts in force only (docs/user/app-overview.md#renewals)."""
         return self._figures(obj).tier
 
 
@@ -322,8 +322,7 @@ class AttachmentSerializerBase(SparseFieldsMixin, NautobotModelSerializer, Tagge
             raise serializers.ValidationError({"file": [self.Meta.model.immutable_message]})
         if attrs.get("file") is not None:
             attrs["file"].name = attachment_file_name(attrs["file"].name)
-            if not attrs.get("name"):
-                attrs["name"] = attrs["file"].name
+            attrs["name"] = default_attachment_name(attrs.get("name"), attrs["file"].name)
         return attrs
 
     @extend_schema_field(serializers.URLField(allow_null=True, read_only=True))

@@ -30,16 +30,11 @@ LATEST_DATE = datetime.date(2999, 12, 31)
 MAX_DAYS = 3650
 
 
-def today():
-    """The app's clock (`nautobot_contracts.clock.today`), looked up at call time so one patch pins every Job."""
-    return clock.today()
-
-
 class IsoDateField(forms.DateField):
     """A date input whose cleaned value is the ISO string, so it serializes into job kwargs as is.
 
-    `latest` is a date, or "today" for `today()` looked up at validation time (never at import); a date after it, or
-    outside EARLIEST_DATE..LATEST_DATE, is a form error.
+    `latest` is a date, or "today" for `clock.today()` looked up at validation time (never at import); a date after
+    it, or outside EARLIEST_DATE..LATEST_DATE, is a form error.
     """
 
     def __init__(self, *args, latest=None, **kwargs):
@@ -55,7 +50,7 @@ class IsoDateField(forms.DateField):
             raise forms.ValidationError(
                 f"Enter a date between {EARLIEST_DATE.isoformat()} and {LATEST_DATE.isoformat()}."
             )
-        latest = today() if self.latest == "today" else self.latest
+        latest = clock.today() if self.latest == "today" else self.latest
         if latest is not None and cleaned > latest:
             raise forms.ValidationError(f"{cleaned.isoformat()} is after today ({latest.isoformat()}): not allowed.")
         return cleaned.isoformat()
@@ -76,7 +71,7 @@ class DateVar(StringVar):
 
 
 def as_of_var(**kwargs):
-    """The `as_of` input every Job has: a date, empty meaning today (through `today()`)."""
+    """The `as_of` input every Job has: a date, empty meaning today (`parse_date` reads `clock.today()`)."""
     kwargs.setdefault("required", False)
     kwargs.setdefault("label", "As of")
     kwargs.setdefault("description", "YYYY-MM-DD; empty means today")
@@ -95,9 +90,13 @@ def bounded_integer_var(min_value, max_value, **kwargs):
 
 
 def parse_date(value, default=None):
-    """A job's date input (date, ISO string, or empty) as a date; empty means `default` (today if none)."""
+    """A job's date input (date, ISO string, or empty) as a date; empty means `default` (today if none).
+
+    The one place a Job reads the clock: `clock.today()` is looked up at call time, so patching
+    `nautobot_contracts.clock.today` pins every Job (and every other surface) at once.
+    """
     if value in (None, ""):
-        return default or today()
+        return default or clock.today()
     if isinstance(value, datetime.date):
         return value
     return datetime.date.fromisoformat(str(value))

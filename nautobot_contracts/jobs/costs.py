@@ -3,6 +3,7 @@
 from nautobot.apps.choices import LogLevelChoices
 from nautobot.dcim.models import Device
 
+from nautobot_contracts import clock
 from nautobot_contracts.jobs.base import (
     GROUPING,
     MAX_DAYS,
@@ -12,7 +13,6 @@ from nautobot_contracts.jobs.base import (
     bounded_integer_var,
     csv_text,
     parse_date,
-    today,
 )
 from nautobot_contracts.models import Contract, ContractAssignment, ServiceProvider
 from nautobot_contracts.services import anomalies, coverage, fx, money, snapshots
@@ -177,7 +177,7 @@ class CaptureCostSnapshot(ContractsJob):
 
         rows = snapshots.snapshot_rows(as_of, coverage_gap_count=coverage_gap_count(as_of, self.user), user=self.user)
         try:
-            outcome = snapshots.write_snapshot(rows, today=today())
+            outcome = snapshots.write_snapshot(rows, today=clock.today())
         except snapshots.FutureSnapshotError as error:
             # Input validation already refuses future dates; only a run whose input was checked under another
             # clock (a worker in a different time zone) can get here.

@@ -58,6 +58,11 @@ def content_type_for(filename):
     return "application/octet-stream"
 
 
+def default_attachment_name(name, filename):
+    """An attachment's name: the one given, else its file's (shortened) name. Model, form and REST all use this."""
+    return name or attachment_file_name(filename)
+
+
 def attachment_file_name(filename):
     """The base name of an upload, shortened (keeping its extension) to fit one path component of 255 bytes."""
     name = os.path.basename(filename or "")
@@ -211,8 +216,8 @@ class AttachmentBase(PrimaryModel):
                 self._inspection = (self.file.file, inspect_attachment_file(self.file))
             except ValidationError as error:
                 raise ValidationError({"file": error.messages}) from error
-        if not self.name and self.file:
-            self.name = attachment_file_name(self.file.name)
+        if self.file:
+            self.name = default_attachment_name(self.name, self.file.name)
 
     def save(self, *args, **kwargs):
         """Record the facts of a new file; keep its stored copy only if the row commits."""
@@ -225,8 +230,8 @@ class AttachmentBase(PrimaryModel):
             if inspection is None or inspection[0] is not self.file.file:
                 inspection = (self.file.file, inspect_attachment_file(self.file))
             self.mime_type, self.size, self.sha256 = inspection[1]
-        if not self.name and self.file:
-            self.name = attachment_file_name(self.file.name)
+        if self.file:
+            self.name = default_attachment_name(self.name, self.file.name)
         try:
             super().save(*args, **kwargs)
         except Exception:

@@ -62,10 +62,14 @@ class Invoice(UnicodeSafeNaturalSlugMixin, PrimaryModel):
     def __str__(self):
         return self.invoice_number
 
-    def clean_fields(self, exclude=None):
-        """Default the currency to the contract's before field validation sees a blank."""
+    def default_currency(self):
+        """A blank currency becomes the contract's: the one place this default is written (forms, REST, CSV)."""
         if not self.currency and self.contract_id:
             self.currency = self.contract.currency
+
+    def clean_fields(self, exclude=None):
+        """Default the currency to the contract's before field validation sees a blank."""
+        self.default_currency()
         super().clean_fields(exclude=exclude)
 
     def clean(self):
@@ -96,6 +100,5 @@ class Invoice(UnicodeSafeNaturalSlugMixin, PrimaryModel):
 
     def save(self, *args, **kwargs):
         """Default the currency to the contract's when it was left blank."""
-        if not self.currency and self.contract_id:
-            self.currency = self.contract.currency
+        self.default_currency()
         super().save(*args, **kwargs)

@@ -1,4 +1,4 @@
-"""Device contract coverage (DOMAIN.md "Coverage"), computed set-based.
+"""Device contract coverage (docs/user/app-overview.md#coverage), computed set-based.
 
 A Device is covered on date D by an assignment whose contract is active on D, whose own coverage window contains D
 and whose contract type counts as coverage, when that assignment targets the device, its rack, its location or any

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 from django.db.models import Max, Q
 
-from nautobot_contracts.clock import today as clock_today
+from nautobot_contracts import clock
 from nautobot_contracts.services.money import RENEWAL_FORECAST_DAYS, currency_totals, round_money
 from nautobot_contracts.services.terms import ZERO
 
@@ -92,7 +92,7 @@ def write_snapshot(rows, today=None):
     from nautobot_contracts.models import CostSnapshot  # pylint: disable=import-outside-toplevel
     from nautobot_contracts.models.snapshots import snapshot_writer  # pylint: disable=import-outside-toplevel
 
-    today = today or clock_today()  # callers pass it to pin the date
+    today = today or clock.today()  # callers pass it to pin the date
     future = sorted({row.snapshot_date for row in rows if row.snapshot_date > today})
     if future:
         raise FutureSnapshotError(f"Snapshot date {future[0].isoformat()} is after today ({today.isoformat()}).")

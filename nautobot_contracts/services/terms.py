@@ -1,15 +1,32 @@
-"""Contract terms: monthly cost, active-on-date, current term end, notice deadline, renewal tier."""
+"""Contract terms: monthly cost, active-on-date, current term end, notice deadline, renewal tier.
+
+Each rule (docs/user/app-overview.md, the rules) is written once in Python for one loaded contract and once as a
+database expression for querysets; tests/test_services_renewals.py and tests/test_services_terms.py check that the
+twins agree over grids of dates.
+"""
 
 import datetime
 from decimal import Decimal
 from typing import NamedTuple
 
 from dateutil.relativedelta import relativedelta
-from django.db.models import Case, DateField, DecimalField, ExpressionWrapper, F, Func, IntegerField, Q, Value, When
+from django.db.models import (
+    Case,
+    CharField,
+    DateField,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    Func,
+    IntegerField,
+    Q,
+    Value,
+    When,
+)
 from django.db.models.functions import Cast, Coalesce, ExtractMonth, ExtractYear, NullIf
-from django.db.models.lookups import GreaterThanOrEqual
+from django.db.models.lookups import GreaterThanOrEqual, LessThan, LessThanOrEqual
 
-from nautobot_contracts.app_settings import get_setting
+from nautobot_contracts.app_settings import default_renewal_term_months, renewal_thresholds
 from nautobot_contracts.choices import BillingPeriodChoices
 from nautobot_contracts.services.access import restrict
 
@@ -74,7 +91,7 @@ def active_contracts(as_of, user=None, queryset=None):
 
 def renewal_term_months(contract):
     """The contract's renewal term, falling back to the app's default."""
-    return contract.renewal_term_months or get_setting("default_renewal_term_months")
+    return contract.renewal_term_months or default_renewal_term_months()
 
 
 def current_term_end(contract, as_of):
@@ -123,10 +140,11 @@ def term_figures(contract, as_of):
 
 
 def renewal_tier(contract, as_of, urgent_days=None, soon_days=None, window_days=None):
-    """Rank an active contract by days to its notice deadline: missed, urgent, soon, upcoming, or None."""
-    urgent_days = get_setting("renewal_urgent_days") if urgent_days is None else urgent_days
-    soon_days = get_setting("renewal_soon_days") if soon_days is None else soon_days
-    window_days = get_setting("renewal_window_days") if window_days is None else window_days
+    """Rank an active contract by days to its notice deadline: missed, urgent, soon, upcoming, or None.
+
+    Thresholds: the arguments, else the app's settings (`app_settings.renewal_thresholds`).
+    """
+    window_days, urgent_days, soon_days = renewal_thresholds(window_days, urgent_days, soon_days)
     term_end = current_term_end(contract, as_of)
     days_left = (notice_deadline(contract, as_of) - as_of).days
     if days_left < 0:
@@ -144,36 +162,36 @@ def renewal_tier(contract, as_of, urgent_days=None, soon_days=None, window_days=
 # tests/test_services_renewals.py checks them against the Python functions above over a grid of dates.
 
 
-class _AddMonths(Func):
+class _DateArithmetic(Func):
+    """A date and a whole number combined by `sql` ({date}, {number}): PostgreSQL date arithmetic."""
+
+    arity = 2
+    output_field = DateField()
+    sql = ""
+
+    def as_sql(self, compiler, connection, **extra_context):
+        date_sql, date_params = compiler.compile(self.source_expressions[0])
+        number_sql, number_params = compiler.compile(self.source_expressions[1])
+        return self.sql.format(date=date_sql, number=number_sql), (*date_params, *number_params)
+
+
+class _AddMonths(_DateArithmetic):
     """`date + n months`, clamped to the last day of a shorter month (PostgreSQL does as relativedelta does)."""
 
-    arity = 2
-    output_field = DateField()
-
-    def as_sql(self, compiler, connection, **extra_context):
-        date_sql, date_params = compiler.compile(self.source_expressions[0])
-        months_sql, months_params = compiler.compile(self.source_expressions[1])
-        sql = f"CAST(({date_sql} + make_interval(months => CAST({months_sql} AS integer))) AS date)"
-        return sql, (*date_params, *months_params)
+    sql = "CAST(({date} + make_interval(months => CAST({number} AS integer))) AS date)"
 
 
-class _SubtractDays(Func):
+class _SubtractDays(_DateArithmetic):
     """`date - n days` (PostgreSQL date minus integer is a date)."""
 
-    arity = 2
-    output_field = DateField()
-
-    def as_sql(self, compiler, connection, **extra_context):
-        date_sql, date_params = compiler.compile(self.source_expressions[0])
-        days_sql, days_params = compiler.compile(self.source_expressions[1])
-        return f"({date_sql} - CAST({days_sql} AS integer))", (*date_params, *days_params)
+    sql = "({date} - CAST({number} AS integer))"
 
 
 def renewal_term_months_expression(prefix=""):
     """The same rule as `renewal_term_months`, as a database expression."""
     return Coalesce(
         NullIf(F(f"{prefix}renewal_term_months"), Value(0)),
-        Value(get_setting("default_renewal_term_months")),
+        Value(default_renewal_term_months()),
         output_field=IntegerField(),
     )
 
@@ -202,3 +220,50 @@ def notice_deadline_expression(as_of, prefix=""):
     """The same rule as `notice_deadline`, as a database expression."""
     notice = Coalesce(F(f"{prefix}notice_period_days"), Value(0), output_field=IntegerField())
     return _SubtractDays(current_term_end_expression(as_of, prefix), notice)
+
+
+def renewal_tier_expression(as_of, prefix="", urgent_days=None, soon_days=None, window_days=None):
+    """The same rule as `renewal_tier`, as a database expression (a tier name, or NULL)."""
+    window_days, urgent_days, soon_days = renewal_thresholds(window_days, urgent_days, soon_days)
+    term_end = current_term_end_expression(as_of, prefix)
+    deadline = notice_deadline_expression(as_of, prefix)
+
+    def within(days):
+        return Value(as_of + datetime.timedelta(days=days))
+
+    # "days left <= n" is written "deadline <= as_of + n days": date comparisons, no integer of days needed.
+    urgent_limit = Case(
+        When(**{f"{prefix}auto_renew": True}, then=within(2 * urgent_days)),
+        default=within(urgent_days),
+        output_field=DateField(),
+    )
+    return Case(
+        When(LessThan(deadline, Value(as_of)) & GreaterThanOrEqual(term_end, Value(as_of)), then=Value(TIER_MISSED)),
+        When(LessThan(deadline, Value(as_of)), then=Value(None)),
+        When(LessThanOrEqual(deadline, urgent_limit), then=Value(TIER_URGENT)),
+        When(LessThanOrEqual(deadline, within(soon_days)), then=Value(TIER_SOON)),
+        When(LessThanOrEqual(deadline, within(window_days)), then=Value(TIER_UPCOMING)),
+        default=Value(None),
+        output_field=CharField(),
+    )
+
+
+def term_figures_expressions(as_of, prefix=""):
+    """`term_figures`' current term end and renewal tier, as database expressions for annotate()/filter().
+
+    {"current_term_end": ..., "renewal_tier": ...}: for a contract not in force on `as_of` the term end is its end
+    date (never rolled forward) and the tier is NULL, as `term_figures` (and the REST API's fields) say.
+    """
+    in_force = active_on_q(as_of, prefix)
+    return {
+        "current_term_end": Case(
+            When(in_force, then=current_term_end_expression(as_of, prefix)),
+            default=F(f"{prefix}end_date"),
+            output_field=DateField(),
+        ),
+        "renewal_tier": Case(
+            When(in_force, then=renewal_tier_expression(as_of, prefix)),
+            default=Value(None),
+            output_field=CharField(),
+        ),
+    }

@@ -38,8 +38,8 @@ import pytest
 import redis
 from rest_framework.test import APIClient
 
+from nautobot_contracts import clock
 from nautobot_contracts.choices import BillingPeriodChoices as Period
-from nautobot_contracts.jobs.base import today
 from nautobot_contracts.models import Contract, CostSnapshot, ExchangeRate, ServiceProvider
 from tests import factories
 
@@ -87,7 +87,8 @@ class JobsOverRestWithCeleryWorkerTest(SimpleTestCase):
 
     def setUp(self):
         super().setUp()
-        self.today = today()
+        # The worker runs in its own process, so its clock cannot be patched: the real date, read once per test.
+        self.today = clock.today()
         self.log_dir = Path(tempfile.mkdtemp(prefix="nc-itest-"))
         self.addCleanup(shutil.rmtree, self.log_dir, ignore_errors=True)
         self.broker_url, redis_host, redis_port = self.start_redis()
