@@ -70,6 +70,8 @@ class NautobotContractsConfig(NautobotAppConfig):
     }
     searchable_models = ["serviceprovider", "contract", "invoice"]
     docs_view_name = "plugins:nautobot_contracts:docs"
+    # homepage.py: "Contracts needing action" and "Monthly burn" on Nautobot's home page.
+    homepage_layout = "homepage.layout"
 
     def ready(self):
         """Connect signal handlers once the app registry is ready."""
