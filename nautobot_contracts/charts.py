@@ -8,7 +8,10 @@ from nautobot.apps.ui import EChartsBase, EChartsTypeChoices
 from nautobot_contracts.services.money import round_money
 
 # Readable axes: room for long names, numbers with thousands separators come from ECharts' defaults.
-GRID = {"left": 16, "right": 24, "bottom": 16, "top": 56, "containLabel": True}
+GRID = {"left": 16, "right": 24, "bottom": 36, "top": 48, "containLabel": True}
+# The legend above the plot (Nautobot's default sits on the x axis labels); the x axis name centred below them.
+LEGEND = {"top": 0, "right": 8, "type": "scroll"}
+X_AXIS_NAME = {"nameLocation": "middle", "nameGap": 28}
 
 
 def chart_amount(amount):
@@ -25,6 +28,10 @@ class ContractsChart(EChartsBase):
         """Nautobot's option dictionary, plus the tooltip and grid."""
         config = super().get_config(context=context)
         config.setdefault("grid", GRID)
+        if config.get("legend", {}).get("show", True):
+            config["legend"] = {**LEGEND, **config.get("legend", {})}
+        if isinstance(config.get("xAxis"), dict):
+            config["xAxis"].update(X_AXIS_NAME)
         if self.chart_type != EChartsTypeChoices.PIE and not config.get("tooltip"):
             config["tooltip"] = {"trigger": "axis"}
         config["title"] = {}  # the panel header already names the chart
@@ -53,5 +60,6 @@ class HorizontalBarChart(ContractsChart):
         for series in config["series"]:
             series["data"] = list(reversed(series["data"]))
         category["name"] = ""  # the names say what they are; the value axis keeps its label
+        value.update(X_AXIS_NAME)
         config["xAxis"], config["yAxis"] = value, category
         return config

@@ -18,7 +18,7 @@ from nautobot.apps.views import GenericView
 from nautobot.tenancy.models import Tenant
 
 from nautobot_contracts import clock
-from nautobot_contracts.charts import HorizontalBarChart, StackedBarChart, chart_amount
+from nautobot_contracts.charts import ContractsChart, HorizontalBarChart, StackedBarChart, chart_amount
 from nautobot_contracts.models import ServiceProvider
 from nautobot_contracts.services import dashboard as figures
 from nautobot_contracts.services.money import money_str
@@ -201,7 +201,7 @@ def _chart(container_id, header, data, x_label, y_label, section, weight, chart_
         weight=weight,
         chart_container_id=container_id,
         chart_height="22rem",
-        chart_class=chart_class,
+        chart_class=chart_class or ContractsChart,
         chart_kwargs={"data": data, "x_label": x_label, "y_label": y_label, **kwargs},
     )
 

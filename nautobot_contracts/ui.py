@@ -27,7 +27,7 @@ TIER_BADGES = {
     terms.TIER_MISSED: ("bg-danger", "Missed: notice deadline passed"),
     terms.TIER_URGENT: ("bg-danger", "Urgent"),
     terms.TIER_SOON: ("bg-warning text-dark", "Soon"),
-    terms.TIER_UPCOMING: ("bg-info text-dark", "Upcoming"),
+    terms.TIER_UPCOMING: ("bg-info", "Upcoming"),  # Nautobot 3's info blue needs light text to be readable
 }
 
 

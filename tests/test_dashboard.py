@@ -16,6 +16,8 @@ The constrained user may view every contract except "Secret".
 
 import datetime
 from decimal import Decimal
+import json
+from unittest import mock
 
 from django.contrib.auth import get_user_model
 from django.db import connection
@@ -343,3 +345,88 @@ class DashboardViewTest(TestCase):
         many = self.count_queries()
         self.assertEqual(few, many, "the dashboard's query count grows with the data")
         self.assertLessEqual(many, 30)
+
+
+class ObjectPagePanelsTest(TestCase):
+    """The provider page (burn, renewals chart, tier badges) and the contract page (invoices chart)."""
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.data = build_data_set()
+
+    def setUp(self):
+        super().setUp()
+        patcher = mock.patch("nautobot_contracts.clock.today", return_value=AS_OF)
+        patcher.start()
+        self.addCleanup(patcher.stop)
+
+    def page(self, obj):
+        response = self.client.get(obj.get_absolute_url())
+        self.assertHttpStatus(response, 200)
+        return response.content.decode()
+
+    def chart_config(self, content, container_id):
+        start = content.index(f'id="echarts-config-{container_id}"')
+        start = content.index(">", start) + 1
+        return json.loads(content[start : content.index("</script>", start)])
+
+    def test_provider_page(self):
+        self.user.is_superuser = True
+        self.user.save()
+        content = self.page(self.data["acme"])
+        self.assertIn("MONTHLY BURN", content)
+        self.assertIn("1200.00", content)  # Core 100 + Backbone 100 + Secret 1000 USD a month
+        self.assertIn("Renewal tier", content)
+        self.assertIn('<span class="badge bg-danger">Urgent</span>', content)  # Backbone
+        config = self.chart_config(content, "provider-renewals-by-month")
+        self.assertEqual(config["xAxis"]["data"][:2], ["2026-06", "2026-07"])
+        self.assertEqual(len(config["xAxis"]["data"]), 12)
+        usd = next(series for series in config["series"] if series["name"] == "USD")
+        # Secret renews in June (12 x 1000), Backbone in July (1200), Core in December (1200).
+        self.assertEqual(usd["data"][:2], [12000.0, 1200.0])
+        self.assertEqual(usd["data"][6], 1200.0)
+        self.assertEqual(usd["stack"], "total")
+
+    def test_provider_page_restricted(self):
+        self.client.force_login(constrained_user("provider-viewer"))
+        content = self.page(self.data["acme"])
+        self.assertNotIn("Secret", content)
+        usd = next(s for s in self.chart_config(content, "provider-renewals-by-month")["series"] if s["name"] == "USD")
+        self.assertEqual(usd["data"][0], 0.0)
+
+    def test_contract_page_invoices_chart(self):
+        self.user.is_superuser = True
+        self.user.save()
+        core = Contract.objects.get(name="Core")
+        factories.InvoiceFactory(
+            contract=core,
+            period_start=datetime.date(2026, 2, 1),
+            period_end=datetime.date(2026, 2, 28),
+            amount=Decimal("99.50"),
+        )
+        factories.InvoiceFactory(
+            contract=core,
+            period_start=datetime.date(2026, 3, 1),
+            period_end=datetime.date(2026, 3, 31),
+            amount=Decimal("500.00"),
+            status=factories.status_for(Invoice, "Cancelled"),
+        )
+        config = self.chart_config(self.page(core), "contract-invoices-by-month")
+        # Two 100.00 invoices for January, 99.50 for February; the cancelled March invoice is left out.
+        self.assertEqual(config["xAxis"]["data"], ["2026-01", "2026-02"])
+        self.assertEqual(config["series"][0]["data"], [200.0, 99.5])
+        self.assertEqual(config["series"][0]["name"], "Invoiced (USD)")
+
+    def test_provider_page_query_count_constant(self):
+        self.user.is_superuser = True
+        self.user.save()
+        acme = self.data["acme"]
+        self.page(acme)
+        with CaptureQueriesContext(connection) as before:
+            self.page(acme)
+        for index in range(20):
+            factories.ContractFactory(name=f"Acme extra {index}", provider=acme, notice_period_days=170 + index)
+        with CaptureQueriesContext(connection) as after:
+            content = self.page(acme)
+        self.assertIn("Acme extra 1", content)
+        self.assertEqual(len(before), len(after))

@@ -22,7 +22,7 @@ from nautobot_contracts.models import (
     Invoice,
     ServiceProvider,
 )
-from nautobot_contracts.services import terms
+from nautobot_contracts.services import money, terms
 from tests.factories import (
     ContractAssignmentFactory,
     ContractFactory,
@@ -301,7 +301,7 @@ class ContractDetailTest(TestCase):
         response = self.get_page()
         self.assertHttpStatus(response, 200)
         content = response.content.decode()
-        monthly = terms.money_str(terms.monthly_cost(self.contract))
+        monthly = money.money_str(terms.monthly_cost(self.contract))
         self.assertEqual(monthly, "333.33")
         self.assertIn(f"{monthly} EUR", content)
         deadline = terms.notice_deadline(self.contract, self.today)
@@ -465,10 +465,13 @@ class NavigationTest(TestCase):
         self.assertEqual(
             set(items),
             {
-                "Service providers", "Contracts", "Invoices", "Assignments", "Contract attachments",
+                "Dashboard", "Service providers", "Contracts", "Invoices", "Assignments", "Contract attachments",
                 "Invoice attachments", "Exchange rates", "Cost snapshots",
             },
         )  # fmt: skip
+        # The dashboard is the first item of the Contracts menu.
+        first_group = min(tab.groups, key=lambda group: group.weight)
+        self.assertEqual(min(first_group.items, key=lambda item: item.weight).name, "Dashboard")
         self.assertEqual(items["Cost snapshots"].buttons, ())
         self.assertEqual([button.title for button in items["Contracts"].buttons], ["Add", "Import"])
         # Attachments are uploaded through the add form: CSV cannot carry a file.
