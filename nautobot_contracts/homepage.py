@@ -13,9 +13,16 @@ from nautobot_contracts.services.money import money_str
 VIEW_CONTRACT = ["nautobot_contracts.view_contract"]
 
 
+def _may_view_contracts(request):
+    """Whether the panels are shown at all (Nautobot calls the callbacks before it filters panels by permission)."""
+    return request.user.has_perms(VIEW_CONTRACT)
+
+
 def contracts_needing_action(request):
     """The ten missed/urgent/soon contracts with the nearest notice deadline, as rows for the panel."""
     as_of = clock.today()
+    if not _may_view_contracts(request):
+        return {"as_of": as_of, "total": 0, "rows": []}
     items = dashboard.needing_action(as_of, user=request.user)
     return {
         "as_of": as_of,
@@ -38,6 +45,8 @@ def contracts_needing_action(request):
 
 def monthly_burn(request):
     """Monthly burn per currency and the converted total, formatted for the panel."""
+    if not _may_view_contracts(request):
+        return {"rows": [], "total": "", "unconverted": []}
     summary = dashboard.burn_summary(clock.today(), user=request.user)
     return {
         "rows": [(code, money_str(amount)) for code, amount in summary.by_currency.items()],

@@ -74,8 +74,10 @@ class HomePagePanelsTest(TestCase):
         self.assertNotIn("Contracts needing action", content)
         # The callbacks run for every viewer (Nautobot calls them before filtering panels): they show nothing.
         user = get_user_model().objects.create_user(username="nobody")
-        self.assertEqual(homepage.contracts_needing_action(self.request_for(user))["rows"], [])
-        self.assertEqual(homepage.monthly_burn(self.request_for(user))["rows"], [])
+        with CaptureQueriesContext(connection) as captured:
+            self.assertEqual(homepage.contracts_needing_action(self.request_for(user))["rows"], [])
+            self.assertEqual(homepage.monthly_burn(self.request_for(user))["rows"], [])
+        self.assertLessEqual(len(captured), 2)  # the permission lookup only, no contract query
 
     def queries(self, callback, user):
         request = self.request_for(user)
