@@ -76,6 +76,8 @@ class NautobotContractsConfig(NautobotAppConfig):
     docs_view_name = "plugins:nautobot_contracts:docs"
     # Prometheus gauges for Nautobot's /metrics (docs/admin/metrics.md); Nautobot's default path, stated on purpose.
     metrics = "metrics.metrics"
+    # homepage.py: "Contracts needing action" and "Monthly burn" on Nautobot's home page.
+    homepage_layout = "homepage.layout"
 
     def ready(self):
         """Connect signal handlers once the app registry is ready."""

@@ -32,6 +32,13 @@ menu_items = (
                 name="Contracts",
                 weight=100,
                 items=(
+                    # Figures restricted per viewer: any user who may view contracts sees their own dashboard.
+                    NavMenuItem(
+                        link=f"plugins:{APP}:dashboard",
+                        name="Dashboard",
+                        weight=50,
+                        permissions=[f"{APP}.view_contract"],
+                    ),
                     _item("serviceprovider", "Service providers", 100),
                     _item("contract", "Contracts", 200),
                     _item("invoice", "Invoices", 300),

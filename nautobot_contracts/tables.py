@@ -14,6 +14,7 @@ from nautobot.apps.tables import (
     ToggleColumn,
 )
 
+from nautobot_contracts import clock
 from nautobot_contracts.models import (
     Contract,
     ContractAssignment,
@@ -60,6 +61,7 @@ class ContractTable(StatusTableMixin, BaseTable):
     tenant = tables.Column(linkify=True)
     auto_renew = BooleanColumn()
     monthly_cost = tables.Column(empty_values=(), orderable=False, verbose_name="Monthly cost")
+    renewal_tier = tables.Column(empty_values=(), orderable=False, verbose_name="Renewal tier")
     invoice_count = LinkedCountColumn(
         viewname="plugins:nautobot_contracts:invoice_list",
         url_params={"contract": "pk"},
@@ -78,8 +80,8 @@ class ContractTable(StatusTableMixin, BaseTable):
         fields = (
             "pk", "name", "contract_number", "provider", "status", "contract_type", "tenant", "start_date",
             "end_date", "auto_renew", "notice_period_days", "renewal_term_months", "recurring_cost",
-            "billing_period", "one_time_cost", "monthly_cost", "currency", "cost_center", "purchase_order",
-            "invoice_count", "assignment_count", "description", "tags", "actions",
+            "billing_period", "one_time_cost", "monthly_cost", "renewal_tier", "currency", "cost_center",
+            "purchase_order", "invoice_count", "assignment_count", "description", "tags", "actions",
         )  # fmt: skip
         default_columns = (
             "pk", "name", "provider", "status", "contract_type", "end_date", "auto_renew", "monthly_cost",
@@ -89,6 +91,12 @@ class ContractTable(StatusTableMixin, BaseTable):
     def render_monthly_cost(self, record):
         """recurring_cost per month, rounded for display by the service layer."""
         return money.money_str(terms.monthly_cost(record))
+
+    def render_renewal_tier(self, record):
+        """Today's renewal tier as a badge (services.terms; needs the status loaded, as the views select it)."""
+        from nautobot_contracts.ui import tier_badge  # pylint: disable=import-outside-toplevel  # ui imports tables
+
+        return tier_badge(terms.term_figures(record, clock.today()).tier)
 
 
 class InvoiceTable(StatusTableMixin, BaseTable):

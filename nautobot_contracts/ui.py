@@ -10,6 +10,7 @@ from nautobot.apps.templatetags import hyperlinked_email, hyperlinked_phone_numb
 from nautobot.apps.ui import (
     Button,
     ButtonColorChoices,
+    EChartsPanel,
     KeyValueTablePanel,
     ObjectDetailContent,
     ObjectFieldsPanel,
@@ -19,14 +20,23 @@ from nautobot.apps.ui import (
 from nautobot.apps.views import get_obj_from_context
 
 from nautobot_contracts import clock, tables
-from nautobot_contracts.services import money, terms
+from nautobot_contracts.charts import ContractsChart, StackedBarChart, chart_amount
+from nautobot_contracts.services import dashboard, money, terms
 
 TIER_BADGES = {
     terms.TIER_MISSED: ("bg-danger", "Missed: notice deadline passed"),
     terms.TIER_URGENT: ("bg-danger", "Urgent"),
     terms.TIER_SOON: ("bg-warning text-dark", "Soon"),
-    terms.TIER_UPCOMING: ("bg-info text-dark", "Upcoming"),
+    terms.TIER_UPCOMING: ("bg-info", "Upcoming"),  # Nautobot 3's info blue needs light text to be readable
 }
+
+
+def tier_badge(tier):
+    """A renewal tier as a coloured badge (an em dash for no tier)."""
+    if not tier:
+        return placeholder(None)
+    css, label = TIER_BADGES[tier]
+    return format_html('<span class="badge {}">{}</span>', css, label)
 
 
 class AddChildButton(Button):
@@ -105,6 +115,48 @@ class ContractTermsPanel(KeyValueTablePanel):
         return self.LABELS.get(key, super().render_key(key, value, context))
 
 
+class ProviderBurnPanel(KeyValueTablePanel):
+    """A provider's monthly burn per currency today, over the contracts the viewer may see (services.money)."""
+
+    def get_data(self, context):
+        """{currency: monthly burn} of the provider's active contracts."""
+        provider = get_obj_from_context(context)
+        burn = money.monthly_burn_by_currency(
+            clock.today(), user=context["request"].user, queryset=provider.contracts.all()
+        )
+        return {code: money.money_str(amount) for code, amount in sorted(burn.items())} or {"Monthly burn": None}
+
+
+def provider_renewals_chart_data(context):
+    """The provider's renewals per month for the next 12 months, converted, one stacked series per currency."""
+    provider = get_obj_from_context(context)
+    months = dashboard.converted_renewals_by_month(
+        clock.today(), user=context["request"].user, queryset=provider.contracts.all()
+    )
+    currencies = sorted({code for figure in months.values() for code in figure.converted})
+    return {
+        "x": list(months),
+        "series": [
+            {"name": code, "data": [chart_amount(figure.converted.get(code, 0)) for figure in months.values()]}
+            for code in currencies
+        ],
+    }
+
+
+def contract_invoices_chart_data(context):
+    """The contract's invoiced amounts per month of service (bars).
+
+    Later, once the billing rules exist: the expected amount per billing period joins as a line series
+    (`combined_with` on the chart below).
+    """
+    contract = get_obj_from_context(context)
+    by_month = dashboard.invoices_by_month(contract, user=context["request"].user)
+    return {
+        "x": list(by_month),
+        "series": [{"name": f"Invoiced ({contract.currency})", "data": [chart_amount(v) for v in by_month.values()]}],
+    }
+
+
 #
 # Layouts, one per model
 #
@@ -120,6 +172,17 @@ service_provider_content = ObjectDetailContent(
                 "support_phone": [hyperlinked_phone_number],
             },
         ),
+        ProviderBurnPanel(label="Monthly burn", section=SectionChoices.RIGHT_HALF, weight=100),
+        EChartsPanel(
+            label="Renewals per month (next 12 months, reporting currency)",
+            section=SectionChoices.RIGHT_HALF,
+            weight=200,
+            chart_container_id="provider-renewals-by-month",
+            chart_height="20rem",
+            chart_class=StackedBarChart,
+            chart_kwargs={"data": provider_renewals_chart_data, "x_label": "Month", "y_label": "Renewal value"},
+            required_permissions=["nautobot_contracts.view_contract"],
+        ),
         ObjectsTablePanel(
             section=SectionChoices.FULL_WIDTH,
             weight=200,
@@ -127,6 +190,7 @@ service_provider_content = ObjectDetailContent(
             table_filter="provider",
             select_related_fields=["status", "tenant"],
             exclude_columns=["provider"],
+            include_columns=["renewal_tier"],
         ),
     ),
 )
@@ -155,6 +219,16 @@ contract_content = ObjectDetailContent(
             ],  # fmt: skip
         ),
         ContractTermsPanel(label="Costs and renewal", section=SectionChoices.RIGHT_HALF, weight=100),
+        EChartsPanel(
+            label="Invoices over time",
+            section=SectionChoices.RIGHT_HALF,
+            weight=200,
+            chart_container_id="contract-invoices-by-month",
+            chart_height="20rem",
+            chart_class=ContractsChart,
+            chart_kwargs={"data": contract_invoices_chart_data, "x_label": "Service month", "y_label": "Amount"},
+            required_permissions=["nautobot_contracts.view_invoice"],
+        ),
         ObjectsTablePanel(
             section=SectionChoices.FULL_WIDTH,
             weight=200,

@@ -5,7 +5,7 @@ from django.urls import path, re_path
 from django.views.generic import RedirectView
 from nautobot.apps.urls import NautobotUIViewSetRouter
 
-from nautobot_contracts import views, views_calendar
+from nautobot_contracts import dashboard, views, views_calendar
 
 app_name = "nautobot_contracts"
 router = NautobotUIViewSetRouter()
@@ -19,6 +19,7 @@ router.register("exchange-rates", views.ExchangeRateUIViewSet)
 router.register("cost-snapshots", views.CostSnapshotUIViewSet)
 
 urlpatterns = [
+    path("dashboard/", dashboard.DashboardView.as_view(), name="dashboard"),
     # The app's documentation, built by `invoke docs` into the package's static files.
     path("docs/", RedirectView.as_view(url=static("nautobot_contracts/docs/index.html")), name="docs"),
     # Stored files leave only through these permission-checked views (the REST API links to them too).

@@ -61,10 +61,12 @@ class BenchmarkTest(TestCase):
             results = BENCHMARK.run_measurements(user)
         table = BENCHMARK.format_table(results)
         by_label = {measure.label: measure for measure in results}
-        self.assertEqual(len(results), 9, table)
+        self.assertEqual(len(results), 10, table)
         for label in list(by_label)[:5]:
             self.assertIsNotNone(by_label[label].seconds, table)
             self.assertGreater(by_label[label].queries, 0, table)
             self.assertNotIn("status", by_label[label].note, table)
         self.assertIn("HTTP 200", by_label["REST list: 1,000 contracts"].note)
+        self.assertIn("HTTP 200", by_label["Dashboard (server time)"].note)
+        self.assertGreater(by_label["Dashboard (server time)"].queries, 0, table)
         self.assertIn("uncovered in CSV", by_label["Coverage Job end to end (CSV included)"].note)

@@ -466,10 +466,13 @@ class NavigationTest(TestCase):
         self.assertEqual(
             set(items),
             {
-                "Service providers", "Contracts", "Invoices", "Assignments", "Contract attachments",
+                "Dashboard", "Service providers", "Contracts", "Invoices", "Assignments", "Contract attachments",
                 "Invoice attachments", "Exchange rates", "Cost snapshots", "Calendar", "Feed tokens",
             },
         )  # fmt: skip
+        # The dashboard is the first item of the Contracts menu.
+        first_group = min(tab.groups, key=lambda group: group.weight)
+        self.assertEqual(min(first_group.items, key=lambda item: item.weight).name, "Dashboard")
         self.assertEqual(items["Cost snapshots"].buttons, ())
         self.assertEqual([button.title for button in items["Contracts"].buttons], ["Add", "Import"])
         # Attachments are uploaded through the add form: CSV cannot carry a file.

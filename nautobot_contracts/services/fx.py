@@ -45,14 +45,17 @@ class Conversion:
     total: Decimal = ZERO
     rates: dict = field(default_factory=dict)
     unconverted: list = field(default_factory=list)
+    converted: dict = field(default_factory=dict)  # {currency: amount in the reporting currency}
 
 
-def convert(amounts, as_of, user=None):
+def convert(amounts, as_of, user=None, rates=None):
     """Sum {currency: amount} into the reporting currency with the rates effective on `as_of`.
 
     A currency without a rate is listed in `unconverted` and left out of the total: never counted at 1:1.
+    Pass `rates` (from `rates_on`) to convert several sets of amounts with one query.
     """
-    rates = rates_on(as_of, currencies=amounts.keys(), user=user)
+    if rates is None:
+        rates = rates_on(as_of, currencies=amounts.keys(), user=user)
     conversion = Conversion(currency=reporting_currency())
     for currency in sorted(amounts):
         rate = rates.get(currency)
@@ -60,5 +63,6 @@ def convert(amounts, as_of, user=None):
             conversion.unconverted.append(currency)
             continue
         conversion.rates[currency] = rate
-        conversion.total += Decimal(amounts[currency]) * rate
+        conversion.converted[currency] = Decimal(amounts[currency]) * rate
+        conversion.total += conversion.converted[currency]
     return conversion
