@@ -14,6 +14,10 @@ from nautobot.core.api.utils import (  # noqa: F401
     return_nested_serializer_data_based_on_depth,
 )
 
+# The `custom_fields` serializer field, subclassed by api.performance to read a model's custom field keys once per
+# response instead of once per object.
+from nautobot.extras.api.customfields import CustomFieldsDataField  # noqa: F401
+
 # The CSV cell value Nautobot's parser reads as "no related object".
 from nautobot.core.constants import CSV_NO_OBJECT  # noqa: F401
 
