@@ -530,8 +530,7 @@ def run_measurements(user, today=None):  # pylint: disable=too-many-locals,too-m
         with Measure(label) as measure:
             response = client.get(url, HTTP_ACCEPT="application/json")
         measure.rows = len(response.json().get("results", []))
-        per_row = f", {1000 * measure.seconds / measure.rows:.2f} ms/row" if measure.rows else ""
-        measure.note = f"HTTP {response.status_code}, {len(response.content):,} bytes{per_row}"
+        measure.note = f"HTTP {response.status_code}, {len(response.content):,} bytes"
         results.append(measure)
 
     for name in MONEY_JOBS:
@@ -563,13 +562,14 @@ def median_results(runs):
 def format_table(results):
     """The measurements as one fixed-width text table: seconds, queries, rows and notes."""
     width = max(len(m.label) for m in results)
-    header = f"{'Measurement':<{width}}  {'Seconds':>8}  {'Queries':>7}  {'Rows':>7}  Notes"
+    header = f"{'Measurement':<{width}}  {'Seconds':>8}  {'Queries':>7}  {'Rows':>7}  {'ms/row':>7}  Notes"
     lines = [header, "-" * (len(header) + 40)]
     for m in results:
         seconds = f"{m.seconds:8.3f}" if m.seconds is not None else f"{'-':>8}"
         queries = f"{m.queries:7d}" if m.queries is not None else f"{'-':>7}"
         rows = f"{m.rows:7d}" if m.rows is not None else f"{'-':>7}"
-        lines.append(f"{m.label:<{width}}  {seconds}  {queries}  {rows}  {m.note}")
+        per_row = f"{1000 * m.seconds / m.rows:7.3f}" if m.rows and m.seconds is not None else f"{'-':>7}"
+        lines.append(f"{m.label:<{width}}  {seconds}  {queries}  {rows}  {per_row}  {m.note}")
     return "\n".join(lines)
 
 
@@ -709,6 +709,9 @@ def main(argv=None):
     results = median_results([run_measurements(user) for _ in range(max(1, args.repeat))])
     print()
     print(f"nautobot-contracts benchmark, scale {args.scale} ({expected[0]} devices), database {db_name}")
+    import nautobot_contracts  # pylint: disable=import-outside-toplevel
+
+    print(f"Code measured: {Path(nautobot_contracts.__file__).parent}")
     print(f"Load average before/after: {load}, {os.getloadavg()}")
     print(format_table(results))
 
