@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import BooleanField, Case, ExpressionWrapper, IntegerField, Q, Value, When
+from django.db.models import BooleanField, Case, Count, ExpressionWrapper, IntegerField, Q, Value, When
 from django.db.models.expressions import RawSQL
 from nautobot.dcim.models import Device, Location, Rack
 from nautobot.tenancy.models import Tenant, TenantGroup
@@ -168,6 +168,14 @@ def covered_devices(as_of, contract_types=None, user=None, queryset=None):
 def uncovered_devices(as_of, contract_types=None, user=None, queryset=None):
     """Devices (visible to `user`, within `queryset` if given) without coverage on `as_of`."""
     return _devices(user, queryset).exclude(covered_devices_q(as_of, contract_types, user))
+
+
+def coverage_counts(as_of, contract_types=None, user=None, queryset=None):
+    """(covered, uncovered) device counts on `as_of` (visible to `user`, within `queryset`), in one statement."""
+    covered = covered_device_ids(as_of, contract_types, user)
+    condition = Q(pk__in=[]) if covered is None else Q(pk__in=covered)
+    counts = _devices(user, queryset).order_by().aggregate(total=Count("pk"), covered=Count("pk", filter=condition))
+    return counts["covered"], counts["total"] - counts["covered"]
 
 
 # Coverage of one object, for its detail page.
