@@ -17,6 +17,8 @@ from unittest import mock
 import uuid
 
 from django.contrib.contenttypes.models import ContentType
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from nautobot.apps.testing import APITestCase
 from nautobot.dcim.models import Device, DeviceType, Location, LocationType, Manufacturer, Rack
@@ -202,3 +204,14 @@ class GoldenListTest(APITestCase):
                     Path(os.environ["NAUTOBOT_CONTRACTS_GOLDEN_DIFF_DIR"], name).write_text(body, encoding="utf-8")
                 self.assertGreater(len(json.loads(body)["results"]), 2)
                 self.assertEqual(body, path.read_text(encoding="utf-8"))
+
+    def test_query_count_independent_of_page_size(self):
+        # (An assignment page queries once per kind of target and tree level; tests/test_api.py bounds those.)
+        for route, small_page in (("contract-list", 2), ("invoice-list", 2), ("serviceprovider-list", 2)):
+            with self.subTest(route):
+                self.get(route, f"limit={small_page}")  # warm caches (content types, permissions, custom fields)
+                with CaptureQueriesContext(connection) as small:
+                    self.assertEqual(self.get(route, f"limit={small_page}").status_code, 200)
+                with CaptureQueriesContext(connection) as large:
+                    self.assertEqual(self.get(route, "limit=100").status_code, 200)
+                self.assertEqual(len(small), len(large))
