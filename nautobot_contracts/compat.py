@@ -20,6 +20,10 @@ from nautobot.core.constants import CSV_NO_OBJECT  # noqa: F401
 # The boolean parser Nautobot's serializers apply to ?exclude_m2m= (the app validates the value first).
 from nautobot.core.settings_funcs import is_truthy  # noqa: F401
 
+# The `custom_fields` serializer field, subclassed by api.performance to read a model's custom field keys once per
+# response instead of once per object.
+from nautobot.extras.api.customfields import CustomFieldsDataField  # noqa: F401
+
 # Job logs written in bulk (ContractsJob.log_lines): the model, the separate job-logs database alias core's
 # JobResult.log() writes through (kept, so entries survive a rolled-back Job), and the field lengths it truncates to.
 from nautobot.extras.constants import (  # noqa: F401

@@ -1,5 +1,8 @@
 """A "Contracts" panel on the detail pages of the core objects contracts attach to (UI Component Framework)."""
 
+from urllib.parse import urlencode
+
+from django.urls import reverse
 from django.utils.html import format_html
 from nautobot.apps.templatetags import hyperlinked_object, hyperlinked_object_with_color, render_boolean
 from nautobot.apps.ui import DataTablePanel, SectionChoices, TemplateExtension
@@ -7,6 +10,11 @@ from nautobot.apps.views import get_obj_from_context
 
 from nautobot_contracts import clock
 from nautobot_contracts.services import coverage, terms
+
+# The panel shows at most this many rows, most relevant first (covering, then direct, rack, ..., by contract name),
+# so an object reached by hundreds of contracts renders as fast as one reached by three; the footer links the rest.
+MAX_ROWS = 25
+ASSIGNMENT_LIST_ROUTE = "plugins:nautobot_contracts:contractassignment_list"
 
 COLUMNS = ("contract", "source", "provider", "type", "status", "term_end", "notice_deadline", "covers")
 COLUMN_HEADERS = ("Contract", "Source", "Provider", "Type", "Status", "Term end", "Notice deadline", "Covers today")
@@ -39,6 +47,8 @@ class ContractCoveragePanel(DataTablePanel):
     """The contracts assigned to the object or covering it (directly or inherited), as the viewer may see them."""
 
     context_data_key = "nautobot_contracts_coverage"
+    total_key = "nautobot_contracts_coverage_total"
+    max_rows = MAX_ROWS
 
     def __init__(self, **kwargs):
         kwargs.setdefault("label", "Contracts")
@@ -53,8 +63,28 @@ class ContractCoveragePanel(DataTablePanel):
         """Compute the rows for this object and viewer."""
         obj = get_obj_from_context(context)
         as_of = clock.today()
-        entries = coverage.coverage_for(obj, as_of=as_of, user=context["request"].user)
-        return {**super().get_extra_context(context), "data": [coverage_row(entry, as_of) for entry in entries]}
+        entries, total = coverage.coverage_page(obj, self.max_rows, as_of=as_of, user=context["request"].user)
+        return {
+            **super().get_extra_context(context),
+            "data": [coverage_row(entry, as_of) for entry in entries],
+            self.total_key: total,
+        }
+
+    def render_footer_content(self, context):
+        """When rows were left out: how many, and a link to the full list of the object's assignments."""
+        total, shown = context.get(self.total_key, 0), len(context.get("data") or ())
+        if total <= shown:
+            return super().render_footer_content(context)
+        obj = get_obj_from_context(context)
+        url = f"{reverse(ASSIGNMENT_LIST_ROUTE)}?{urlencode({'assigned_object_id': obj.pk})}"
+        return format_html(
+            '<span class="text-muted">Showing the {} most relevant of {} contracts.</span> '
+            '<a href="{}" class="nautobot-contracts-all-assignments">All contracts assigned to this {}</a>',
+            shown,
+            total,
+            url,
+            obj._meta.verbose_name,
+        )
 
 
 def _extension(model_label):

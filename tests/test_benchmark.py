@@ -61,12 +61,42 @@ class BenchmarkTest(TestCase):
             results = BENCHMARK.run_measurements(user)
         table = BENCHMARK.format_table(results)
         by_label = {measure.label: measure for measure in results}
-        self.assertEqual(len(results), 10, table)
-        for label in list(by_label)[:5]:
+        self.assertEqual(len(results), 12, table)
+        for label in list(by_label)[:7]:
             self.assertIsNotNone(by_label[label].seconds, table)
             self.assertGreater(by_label[label].queries, 0, table)
+            self.assertIsNotNone(by_label[label].rows, table)
             self.assertNotIn("status", by_label[label].note, table)
-        self.assertIn("HTTP 200", by_label["REST list: 1,000 contracts"].note)
+        self.assertEqual(by_label["Coverage floor: one anti-join statement (uncovered count)"].queries, 1, table)
+        scan = by_label["Coverage scan (covered + uncovered counts)"]
+        self.assertEqual(scan.queries, 1, table)
+        self.assertEqual(scan.rows, Device.objects.count(), table)
+        # The hand-written floor and the service layer agree on the uncovered count.
+        self.assertNotIn("MISMATCH", scan.note, table)
+        self.assertEqual(
+            by_label["Coverage floor: one anti-join statement (uncovered count)"].rows,
+            by_label["Coverage Job end to end (CSV included)"].rows,
+            table,
+        )
+        for label in ("contracts", "assignments", "invoices"):
+            measure = by_label[f"REST list: 1,000 {label}"]
+            self.assertIn("HTTP 200", measure.note, table)
+        self.assertEqual(by_label["REST list: 1,000 contracts"].rows, Contract.objects.count(), table)
+        panel = by_label["Contracts panel of one device (render)"]
+        self.assertTrue(1 <= panel.rows <= 25, table)
+        self.assertIn(f"{panel.rows} of ", panel.note, table)
         self.assertIn("HTTP 200", by_label["Dashboard (server time)"].note)
         self.assertGreater(by_label["Dashboard (server time)"].queries, 0, table)
         self.assertIn("uncovered in CSV", by_label["Coverage Job end to end (CSV included)"].note)
+        header = table.splitlines()[0].split()
+        self.assertEqual(header[:6], ["Measurement", "Seconds", "Queries", "Rows", "ms/row", "Notes"])
+
+    def test_median_results(self):
+        runs = []
+        for seconds in (3.0, 1.0, 2.0):
+            measure = BENCHMARK.Measure("x")
+            measure.seconds, measure.queries, measure.rows = seconds, 4, 10
+            runs.append([measure])
+        (median,) = BENCHMARK.median_results(runs)
+        self.assertEqual((median.seconds, median.queries, median.rows), (2.0, 4, 10))
+        self.assertIn("median of 3 (min 1.000)", median.note)

@@ -45,3 +45,8 @@ class CompatTest(SimpleTestCase):
             compat.is_truthy("maybe")
         self.assertIsInstance(compat.CSV_NO_OBJECT, str)
         self.assertTrue(compat.CSV_NO_OBJECT)
+
+    def test_custom_fields_data_field(self):
+        # api.performance subclasses it and overrides `custom_field_keys`, which to_representation() reads.
+        self.assertTrue(isinstance(inspect.getattr_static(compat.CustomFieldsDataField, "custom_field_keys"), property))
+        self.assertIn("custom_field_keys", inspect.getsource(compat.CustomFieldsDataField.to_representation))

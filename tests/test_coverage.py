@@ -49,7 +49,18 @@ class CoverageScanTest(TestCase):
         uncovered = set(coverage.uncovered_devices(as_of, **kwargs).values_list("name", flat=True))
         self.assertFalse(covered & uncovered)
         self.assertEqual(covered | uncovered, set(Device.objects.values_list("name", flat=True)))
+        # The one-statement counts agree with the two querysets for every rule.
+        self.assertEqual(coverage.coverage_counts(as_of, **kwargs), (len(covered), len(uncovered)))
         return covered
+
+    def test_counts_in_one_statement(self):
+        self.assign(self.region)
+        self.assign(self.tenant, status="Expired")
+        coverage.coverage_counts(AS_OF)  # content types cached
+        with self.assertNumQueries(1):
+            self.assertEqual(coverage.coverage_counts(AS_OF), (1, 1))
+        queryset = Device.objects.filter(name="bystander")
+        self.assertEqual(coverage.coverage_counts(AS_OF, queryset=queryset), (0, 1))
 
     def test_nothing_assigned(self):
         self.assertEqual(self.covered(), set())

@@ -18,10 +18,10 @@ from nautobot.apps.models import TreeModel
 from rest_framework import serializers
 
 from nautobot_contracts import clock, csv_import
+from nautobot_contracts.api.performance import PerformanceSerializerMixin, brief_representation
 from nautobot_contracts.api.sparse_fields import SparseFieldsMixin
 from nautobot_contracts.app_settings import assignable_content_types_q, assignable_model_labels
 from nautobot_contracts.compat import (
-    get_brief_representation,
     get_nested_serializer_depth,
     return_nested_serializer_data_based_on_depth,
 )
@@ -78,7 +78,11 @@ def as_of_today():
 
 
 class ServiceProviderSerializer(
-    CSVColumnsSerializerMixin, SparseFieldsMixin, NautobotModelSerializer, TaggedModelSerializerMixin
+    CSVColumnsSerializerMixin,
+    SparseFieldsMixin,
+    PerformanceSerializerMixin,
+    NautobotModelSerializer,
+    TaggedModelSerializerMixin,
 ):
     """Service provider."""
 
@@ -90,6 +94,7 @@ class ServiceProviderSerializer(
 class ContractSerializer(
     CSVColumnsSerializerMixin,
     SparseFieldsMixin,
+    PerformanceSerializerMixin,
     CurrencyMappingMixin,
     NautobotModelSerializer,
     TaggedModelSerializerMixin,
@@ -149,6 +154,7 @@ class ContractSerializer(
 class InvoiceSerializer(
     CSVColumnsSerializerMixin,
     SparseFieldsMixin,
+    PerformanceSerializerMixin,
     CurrencyMappingMixin,
     NautobotModelSerializer,
     TaggedModelSerializerMixin,
@@ -240,7 +246,11 @@ def viewable_target(assignment, request):
 
 
 class ContractAssignmentSerializer(
-    CSVColumnsSerializerMixin, SparseFieldsMixin, NautobotModelSerializer, TaggedModelSerializerMixin
+    CSVColumnsSerializerMixin,
+    SparseFieldsMixin,
+    PerformanceSerializerMixin,
+    NautobotModelSerializer,
+    TaggedModelSerializerMixin,
 ):
     """Assignment of a contract to a Nautobot object, written as type + id and read back as a brief object.
 
@@ -292,11 +302,13 @@ class ContractAssignmentSerializer(
             }
         depth = get_nested_serializer_depth(self)
         if depth == 0:
-            return get_brief_representation(target, self.context.get("request"), include_display=True)
+            return brief_representation(target, self.context, include_display=True)
         return return_nested_serializer_data_based_on_depth(self, depth, obj, target, "assigned_object")
 
 
-class AttachmentSerializerBase(SparseFieldsMixin, NautobotModelSerializer, TaggedModelSerializerMixin):
+class AttachmentSerializerBase(
+    SparseFieldsMixin, PerformanceSerializerMixin, NautobotModelSerializer, TaggedModelSerializerMixin
+):
     """Shared by contract and invoice attachments: upload through `file`, read back metadata and a download link.
 
     The stored file's MEDIA_URL is never shown: `file` is write-only and downloads go through the app's
@@ -364,7 +376,7 @@ class InvoiceAttachmentSerializer(AttachmentSerializerBase):
         extra_kwargs = {"name": {"required": False, "default": ""}}
 
 
-class CostSnapshotSerializer(SparseFieldsMixin, CurrencyMappingMixin, BaseModelSerializer):
+class CostSnapshotSerializer(SparseFieldsMixin, PerformanceSerializerMixin, CurrencyMappingMixin, BaseModelSerializer):
     """Cost snapshot, read-only: only the snapshot Job writes these.
 
     Nautobot's Import Objects system Job (and anything else that looks serializers up by model) writes through this
@@ -398,6 +410,7 @@ class CostSnapshotSerializer(SparseFieldsMixin, CurrencyMappingMixin, BaseModelS
 class ExchangeRateSerializer(
     CSVColumnsSerializerMixin,
     SparseFieldsMixin,
+    PerformanceSerializerMixin,
     CurrencyMappingMixin,
     NautobotModelSerializer,
     TaggedModelSerializerMixin,

@@ -17,12 +17,15 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from nautobot_contracts import filters, models
 from nautobot_contracts.api import serializers
 from nautobot_contracts.api.base import RobustViewSetMixin
+from nautobot_contracts.api.performance import TagsPrefetchViewSetMixin
 from nautobot_contracts.api.sparse_fields import SparseFieldsViewSetMixin
 from nautobot_contracts.app_settings import assignable_model_labels
 from nautobot_contracts.csv_import import ContractsCSVParser
 
 
-class ContractsModelViewSet(RobustViewSetMixin, SparseFieldsViewSetMixin, NautobotModelViewSet):
+class ContractsModelViewSet(
+    RobustViewSetMixin, SparseFieldsViewSetMixin, TagsPrefetchViewSetMixin, NautobotModelViewSet
+):
     """Base of the app's writable endpoints: sparse fieldsets, no 500 for bad input, a unique clash as a 400."""
 
     # text/csv bodies follow the app's import rules (csv_import): BOM, encoding, unknown columns, line numbers.

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import BooleanField, ExpressionWrapper, Q
+from django.db.models import BooleanField, Case, Count, ExpressionWrapper, IntegerField, Q, Value, When
 from django.db.models.expressions import RawSQL
 from nautobot.dcim.models import Device, Location, Rack
 from nautobot.tenancy.models import Tenant, TenantGroup
@@ -111,25 +111,49 @@ def location_paths(seed, separator=" → "):
         return dict(cursor.fetchall())
 
 
+def covered_device_ids(as_of, contract_types=None, user=None):
+    """RawSQL: the ids of the devices covered on `as_of` by assignments `user` may view; None when none can cover.
+
+    One statement. The covering assignments (covering_q, the one place the rule is written) are computed once, as a
+    materialized CTE that every way of reaching a device reads: directly, through its rack, its location's
+    ancestry (a recursive CTE down the location tree) and its tenant or the tenant's group ancestry (one down the
+    group tree). Written as separate subqueries, each of the five re-ran the covering join (docs/dev/performance.md).
+    """
+    assignments = covering_assignments(as_of, contract_types, user).order_by()
+    try:
+        covering_sql, params = assignments.values(
+            "assigned_object_type_id", "assigned_object_id"
+        ).query.sql_with_params()
+    except EmptyResultSet:
+        return None
+    content_types = ContentType.objects.get_for_models(Device, Rack, Location, Tenant, TenantGroup)
+    quote = connection.ops.quote_name
+    device, location, tenant, group = (quote(model._meta.db_table) for model in (Device, Location, Tenant, TenantGroup))
+    # Only quoted table names and Django-compiled SQL are interpolated; every value stays a bound parameter.
+    sql = (
+        "WITH RECURSIVE covering(type_id, object_id) AS MATERIALIZED ("  # noqa: S608
+        f"{covering_sql}), "
+        "locations(id) AS (SELECT object_id FROM covering WHERE type_id = %s "
+        f"UNION SELECT node.id FROM {location} AS node JOIN locations ON node.parent_id = locations.id), "
+        "tenant_groups(id) AS (SELECT object_id FROM covering WHERE type_id = %s "
+        f"UNION SELECT node.id FROM {group} AS node JOIN tenant_groups ON node.parent_id = tenant_groups.id), "
+        f"tenants(id) AS (SELECT tenant.id FROM {tenant} AS tenant "
+        "WHERE tenant.id IN (SELECT object_id FROM covering WHERE type_id = %s) "
+        "OR tenant.tenant_group_id IN (SELECT id FROM tenant_groups)) "
+        f"SELECT device.id FROM {device} AS device "
+        "WHERE device.id IN (SELECT object_id FROM covering WHERE type_id = %s) "
+        "OR device.rack_id IN (SELECT object_id FROM covering WHERE type_id = %s) "
+        "OR device.location_id IN (SELECT id FROM locations) "
+        "OR device.tenant_id IN (SELECT id FROM tenants)"
+    )
+    type_ids = [content_types[model].pk for model in (Location, TenantGroup, Tenant, Device, Rack)]
+    return RawSQL(sql, [*params, *type_ids])  # noqa: S611
+
+
 def covered_devices_q(as_of, contract_types=None, user=None):
-    """Q over Device: covered on `as_of` by an assignment `user` may view; None when nothing can cover."""
-    assignments = covering_assignments(as_of, contract_types, user)
-    conditions = [
-        Q(pk__in=_target_ids(assignments, Device)),
-        Q(rack_id__in=_target_ids(assignments, Rack)),
-    ]
-    locations = with_descendants(Location, _target_ids(assignments, Location))
-    if locations is not None:
-        conditions.append(Q(location_id__in=locations))
-    tenants = Q(pk__in=_target_ids(assignments, Tenant))
-    tenant_groups = with_descendants(TenantGroup, _target_ids(assignments, TenantGroup))
-    if tenant_groups is not None:
-        tenants |= Q(tenant_group_id__in=tenant_groups)
-    conditions.append(Q(tenant_id__in=Tenant.objects.filter(tenants).order_by().values("pk")))
-    query = Q()
-    for condition in conditions:
-        query |= condition
-    return query
+    """Q over Device: covered on `as_of` by an assignment `user` may view (matches nothing when none can cover)."""
+    covered = covered_device_ids(as_of, contract_types, user)
+    return Q(pk__in=[]) if covered is None else Q(pk__in=covered)
 
 
 def _devices(user, queryset):
@@ -144,6 +168,14 @@ def covered_devices(as_of, contract_types=None, user=None, queryset=None):
 def uncovered_devices(as_of, contract_types=None, user=None, queryset=None):
     """Devices (visible to `user`, within `queryset` if given) without coverage on `as_of`."""
     return _devices(user, queryset).exclude(covered_devices_q(as_of, contract_types, user))
+
+
+def coverage_counts(as_of, contract_types=None, user=None, queryset=None):
+    """(covered, uncovered) device counts on `as_of` (visible to `user`, within `queryset`), in one statement."""
+    covered = covered_device_ids(as_of, contract_types, user)
+    condition = Q(pk__in=[]) if covered is None else Q(pk__in=covered)
+    counts = _devices(user, queryset).order_by().aggregate(total=Count("pk"), covered=Count("pk", filter=condition))
+    return counts["covered"], counts["total"] - counts["covered"]
 
 
 # Coverage of one object, for its detail page.
@@ -211,31 +243,62 @@ def _sources(obj):
     return sources
 
 
-def coverage_for(obj, as_of=None, user=None, contract_types=None, covering_only=False):
-    """The assignments reaching `obj` (Device, Rack, Location, Circuit, VM, Tenant...), each with source and coverage.
-
-    Whether an entry covers `obj` is judged on `as_of` (default today); covering entries come first.
-    Every direct assignment is listed; inherited ones (via rack, location ancestors, tenant, tenant-group ancestors,
-    a VM's cluster) only when they cover. `covering_only` keeps just the covering entries. A bounded number of queries:
-    one per tree walked plus one for the assignments.
-    """
-    as_of = as_of or clock.today()
+def _coverage_queryset(obj, as_of, user, contract_types, covering_only):
+    """(assignments reaching `obj` as the panel lists them, most relevant first; {(type id, id): (source, via)})."""
     sources = _sources(obj)
     content_types = ContentType.objects.get_for_models(*{type(target) for _, _, target in sources})
     by_target = {(content_types[type(target)].pk, target.pk): (source, via) for source, via, target in sources}
-    targets = Q(pk__in=[])
-    for content_type_id, object_id in by_target:
-        targets |= Q(assigned_object_type_id=content_type_id, assigned_object_id=object_id)
+    targets, direct, rank = Q(pk__in=[]), Q(pk__in=[]), []
+    for (content_type_id, object_id), (source, _via) in by_target.items():
+        target = Q(assigned_object_type_id=content_type_id, assigned_object_id=object_id)
+        targets |= target
+        if source == SOURCE_DIRECT:
+            direct |= target
+        rank.append(When(target, then=Value(SOURCE_ORDER.index(source))))
+    covers = covering_q(as_of, contract_types)
     assignments = (
         visible_assignments(user)
         .filter(targets)
-        .annotate(covers=ExpressionWrapper(covering_q(as_of, contract_types), output_field=BooleanField()))
+        # Every direct assignment is listed; an inherited one only when it covers.
+        .filter(covers if covering_only else (covers | direct))
+        .annotate(
+            covers=ExpressionWrapper(covers, output_field=BooleanField()),
+            source_rank=Case(*rank, default=Value(len(SOURCE_ORDER)), output_field=IntegerField()),
+        )
         .select_related("contract", "contract__provider", "contract__status")
+        .order_by("-covers", "source_rank", "contract__name", "pk")
     )
+    return assignments, by_target
+
+
+def coverage_for(obj, as_of=None, user=None, contract_types=None, covering_only=False, limit=None):
+    """The assignments reaching `obj` (Device, Rack, Location, Circuit, VM, Tenant...), each with source and coverage.
+
+    Whether an entry covers `obj` is judged on `as_of` (default today); covering entries come first, then by source
+    (direct, rack, cluster, location, tenant, tenant group) and contract name. Every direct assignment is listed;
+    inherited ones (via rack, location ancestors, tenant, tenant-group ancestors, a VM's cluster) only when they
+    cover. `covering_only` keeps just the covering entries; `limit` keeps the first ones (sorted and cut in SQL).
+    A bounded number of queries: one per tree walked plus one for the assignments.
+    """
+    as_of = as_of or clock.today()
+    assignments, by_target = _coverage_queryset(obj, as_of, user, contract_types, covering_only)
+    if limit is not None:
+        assignments = assignments[:limit]
     entries = []
     for assignment in assignments:
         source, via = by_target[(assignment.assigned_object_type_id, assignment.assigned_object_id)]
-        if assignment.covers or (source == SOURCE_DIRECT and not covering_only):
-            entries.append(CoverageEntry(assignment=assignment, source=source, via=via, covers=assignment.covers))
-    entries.sort(key=lambda e: (not e.covers, SOURCE_ORDER.index(e.source), e.contract.name))
+        entries.append(CoverageEntry(assignment=assignment, source=source, via=via, covers=assignment.covers))
     return entries
+
+
+def coverage_page(obj, limit, as_of=None, user=None, contract_types=None):
+    """(the first `limit` entries of coverage_for(), the number of entries in all): two queries plus the tree walks."""
+    as_of = as_of or clock.today()
+    assignments, by_target = _coverage_queryset(obj, as_of, user, contract_types, False)
+    rows = list(assignments[: limit + 1])
+    total = len(rows) if len(rows) <= limit else assignments.count()
+    entries = []
+    for assignment in rows[:limit]:
+        source, via = by_target[(assignment.assigned_object_type_id, assignment.assigned_object_id)]
+        entries.append(CoverageEntry(assignment=assignment, source=source, via=via, covers=assignment.covers))
+    return entries, total
