@@ -28,6 +28,8 @@ class NautobotContractsConfig(NautobotAppConfig):
         "renewal_urgent_days": 14,
         "renewal_soon_days": 30,
         "default_renewal_term_months": 12,
+        # Alerts: days before a notice deadline a renewal alert is raised (a contract's alert_lead_days overrides it).
+        "renewal_alert_days": 90,
         # Coverage: contract types that count as device coverage unless a run says otherwise.
         "coverage_contract_types": ["support", "maintenance", "warranty"],
         # Assignments: the object types a contract may be attached to ("app_label.model").
