@@ -30,6 +30,9 @@ class NautobotContractsConfig(NautobotAppConfig):
         "default_renewal_term_months": 12,
         # Alerts: days before a notice deadline a renewal alert is raised (a contract's alert_lead_days overrides it).
         "renewal_alert_days": 90,
+        # Notifications: where digests of alerts without a renewal owner go; the base of the links in the digests.
+        "notification_fallback_emails": [],
+        "notification_base_url": "",
         # Coverage: contract types that count as device coverage unless a run says otherwise.
         "coverage_contract_types": ["support", "maintenance", "warranty"],
         # Assignments: the object types a contract may be attached to ("app_label.model").
@@ -85,6 +88,7 @@ class NautobotContractsConfig(NautobotAppConfig):
         from nautobot_contracts.models import ContractAttachment, InvoiceAttachment
 
         nautobot_database_ready.connect(signals.create_statuses, sender=self)
+        nautobot_database_ready.connect(signals.create_renewal_owner_role, sender=self)
         register_short_alias()
         for model in (ContractAttachment, InvoiceAttachment):
             post_delete.connect(signals.remove_attachment_file, sender=model, dispatch_uid=f"{model.__name__}-file")

@@ -2,14 +2,22 @@
 
 from urllib.parse import urlencode
 
+from django.contrib.contenttypes.models import ContentType
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.html import format_html
-from nautobot.apps.templatetags import hyperlinked_email, hyperlinked_phone_number, placeholder
+from nautobot.apps.templatetags import (
+    hyperlinked_email,
+    hyperlinked_object,
+    hyperlinked_object_with_color,
+    hyperlinked_phone_number,
+    placeholder,
+)
 from nautobot.apps.ui import (
     Button,
     ButtonColorChoices,
+    DataTablePanel,
     KeyValueTablePanel,
     ObjectDetailContent,
     ObjectFieldsPanel,
@@ -19,7 +27,7 @@ from nautobot.apps.ui import (
 from nautobot.apps.views import get_obj_from_context
 
 from nautobot_contracts import clock, tables
-from nautobot_contracts.services import money, terms
+from nautobot_contracts.services import money, notifications, terms
 
 TIER_BADGES = {
     terms.TIER_MISSED: ("bg-danger", "Missed: notice deadline passed"),
@@ -105,6 +113,54 @@ class ContractTermsPanel(KeyValueTablePanel):
         return self.LABELS.get(key, super().render_key(key, value, context))
 
 
+class RenewalOwnersPanel(DataTablePanel):
+    """The contract's renewal owners (Contacts and Teams in the role "Renewal owner") and a link to add one."""
+
+    context_data_key = "nautobot_contracts_renewal_owners"
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", "Renewal owners")
+        kwargs.setdefault("columns", ["type", "name", "email", "status"])
+        kwargs.setdefault("column_headers", ["Type", "Name", "E-mail", "Status"])
+        super().__init__(**kwargs)
+
+    def get_extra_context(self, context):
+        """The owners the viewer may see (services.notifications.renewal_owners)."""
+        contract = get_obj_from_context(context)
+        rows = [
+            {
+                "type": "Contact" if association.contact_id else "Team",
+                "name": hyperlinked_object(association.contact_or_team, "name"),
+                "email": hyperlinked_email(association.contact_or_team.email),
+                "status": hyperlinked_object_with_color(association.status),
+            }
+            for association in notifications.renewal_owners(contract, user=context["request"].user)
+        ]
+        context[self.context_data_key] = rows
+        return super().get_extra_context(context)
+
+    def render_footer_content(self, context):
+        """The "Add renewal owner" button: Nautobot's assign-contact form with this contract and the role filled in."""
+        if not context["request"].user.has_perm("extras.add_contactassociation"):
+            return ""
+        contract = get_obj_from_context(context)
+        query = {
+            "associated_object_type": ContentType.objects.get_for_model(contract).pk,
+            "associated_object_id": contract.pk,
+            "return_url": contract.get_absolute_url(),
+        }
+        role = notifications.renewal_owner_role()
+        if role is not None:
+            query["role"] = role.pk
+        return format_html(
+            '<div class="float-end"><a href="{}?{}" class="btn btn-primary btn-sm">'
+            '<span class="mdi mdi-account-plus" aria-hidden="true"></span> Add renewal owner</a></div>'
+            '<div class="clearfix"></div>',
+            reverse("extras:object_contact_team_assign"),
+            urlencode(query),
+        )
+
+
 #
 # Layouts, one per model
 #
@@ -155,6 +211,7 @@ contract_content = ObjectDetailContent(
             ],  # fmt: skip
         ),
         ContractTermsPanel(label="Costs and renewal", section=SectionChoices.RIGHT_HALF, weight=100),
+        RenewalOwnersPanel(section=SectionChoices.RIGHT_HALF, weight=150),
         ObjectsTablePanel(
             section=SectionChoices.FULL_WIDTH,
             weight=200,
