@@ -40,3 +40,54 @@ from nautobot.extras.signals import change_context_state  # noqa: F401
 def job_logs_database():
     """The job-logs database alias, read at call time: Nautobot's test runner sets it to None when it has none."""
     return _job_models.JOB_LOGS
+
+
+# Change-log entries for rows written with bulk_create/bulk_update (contract alerts), which fire no post_save signal:
+# the ObjectChange model and the field length core's ChangeContext.create_object_changes() truncates to. Entries
+# carry the change context's request id, so Nautobot enqueues their webhooks when the request or Job ends, exactly
+# as for rows saved one by one.
+from nautobot.extras.constants import CHANGELOG_MAX_CHANGE_CONTEXT_DETAIL  # noqa: E402
+from nautobot.extras.models import ObjectChange  # noqa: E402
+
+
+class _LoadedTags(list):
+    """Tags already loaded for an instance, truthy even when empty.
+
+    core's serialize_object() reads `instance._tags` when it is truthy and queries `instance.tags` otherwise, so an
+    untagged instance would cost a query.
+    """
+
+    def __bool__(self):
+        return True
+
+
+def log_changes_in_bulk(created=(), updated=(), prefetch=(), batch_size=1000):
+    """Record create/update ObjectChanges for already-written instances, as core's deferred change logging does.
+
+    Returns the entries written (none outside a request or Job). `prefetch` names the related objects the model's
+    REST serializer shows at depth 1 (loaded once for all instances, with the tags), so serializing costs no query
+    per row.
+    """
+    from django.db.models import prefetch_related_objects  # pylint: disable=import-outside-toplevel
+    from nautobot.apps.choices import ObjectChangeActionChoices  # pylint: disable=import-outside-toplevel
+
+    context = change_context_state.get()
+    rows = [(instance, ObjectChangeActionChoices.ACTION_CREATE) for instance in created]
+    rows += [(instance, ObjectChangeActionChoices.ACTION_UPDATE) for instance in updated]
+    if context is None or not rows:
+        return []
+    instances = [instance for instance, _action in rows]
+    prefetch_related_objects(instances, *prefetch, "tags")
+    for instance in instances:
+        instance._tags = _LoadedTags(instance.tags.all())
+    user = context.get_user()
+    changes = []
+    for instance, action in rows:
+        change = instance.to_objectchange(action)
+        change.user = user
+        change.user_name = user.username if user is not None else ""
+        change.request_id = context.change_id
+        change.change_context = context.context
+        change.change_context_detail = context.context_detail[:CHANGELOG_MAX_CHANGE_CONTEXT_DETAIL]
+        changes.append(change)
+    return ObjectChange.objects.bulk_create(changes, batch_size=batch_size)

@@ -205,6 +205,7 @@ contract_content = ObjectDetailContent(
                 "auto_renew",
                 "notice_period_days",
                 "renewal_term_months",
+                "alert_lead_days",
                 "cost_center",
                 "purchase_order",
                 "description",
@@ -212,6 +213,15 @@ contract_content = ObjectDetailContent(
         ),
         ContractTermsPanel(label="Costs and renewal", section=SectionChoices.RIGHT_HALF, weight=100),
         RenewalOwnersPanel(section=SectionChoices.RIGHT_HALF, weight=150),
+        ObjectsTablePanel(
+            section=SectionChoices.FULL_WIDTH,
+            weight=150,
+            table_class=tables.ContractAlertTable,
+            table_filter="contract",
+            table_title="Alerts",
+            select_related_fields=["contract__provider", "invoice"],
+            exclude_columns=["contract", "provider"],
+        ),
         ObjectsTablePanel(
             section=SectionChoices.FULL_WIDTH,
             weight=200,
@@ -357,4 +367,64 @@ exchange_rate_content = ObjectDetailContent(
 
 cost_snapshot_content = ObjectDetailContent(
     panels=(ObjectFieldsPanel(section=SectionChoices.LEFT_HALF, weight=100, fields="__all__"),),
+)
+
+
+def severity_badge(value):
+    """The severity of an alert as its badge (detail page)."""
+    from nautobot_contracts.choices import AlertSeverityChoices  # pylint: disable=import-outside-toplevel
+
+    if not value:
+        return placeholder(value)
+    label = dict(AlertSeverityChoices.CHOICES).get(value, value)
+    return tables.badge(AlertSeverityChoices.CSS_CLASSES.get(value, "secondary"), label)
+
+
+def state_badge(value):
+    """The state of an alert as its badge (detail page)."""
+    from nautobot_contracts.choices import AlertStateChoices  # pylint: disable=import-outside-toplevel
+
+    label = dict(AlertStateChoices.CHOICES).get(value, value)
+    return tables.badge(AlertStateChoices.CSS_CLASSES.get(value, "secondary"), label)
+
+
+contract_alert_content = ObjectDetailContent(
+    panels=(
+        ObjectFieldsPanel(
+            label="Alert",
+            section=SectionChoices.LEFT_HALF,
+            weight=100,
+            fields=[
+                "kind",
+                "severity",
+                "state",
+                "contract",
+                "contract__provider",
+                "invoice",
+                "currency",
+                "metric",
+                "occasion",
+                "due_date",
+                "message",
+            ],  # fmt: skip
+            key_transforms={"contract__provider": "Provider"},
+            value_transforms={"severity": [severity_badge], "state": [state_badge]},
+        ),
+        ObjectFieldsPanel(
+            label="People",
+            section=SectionChoices.RIGHT_HALF,
+            weight=100,
+            fields=[
+                "first_seen",
+                "last_seen",
+                "acknowledged_by",
+                "acknowledged_at",
+                "ack_comment",
+                "snoozed_until",
+                "resolved_at",
+                "notified_severity",
+                "notified_at",
+            ],  # fmt: skip
+        ),
+    ),
 )

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from nautobot.apps.constants import CHARFIELD_MAX_LENGTH
 from nautobot.apps.models import PrimaryModel, extras_features
 
@@ -92,7 +93,7 @@ class ContractAlert(PrimaryModel):
         indexes = [models.Index(fields=["state", "due_date"])]
 
     def __str__(self):
-        subject = self.contract or self.invoice or " ".join(filter(None, (self.currency, self.metric)))
+        subject = self.invoice or self.contract or " ".join(filter(None, (self.currency, self.metric)))
         return f"{self.get_kind_display()}: {subject} ({self.occasion})"
 
     def get_severity_color(self):
@@ -103,8 +104,40 @@ class ContractAlert(PrimaryModel):
         """Bootstrap class of the state badge."""
         return AlertStateChoices.CSS_CLASSES.get(self.state, "secondary")
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        """Remember the state and snooze as loaded, so clean() and save() see what a person changed."""
+        instance = super().from_db(db, field_names, values)
+        instance._loaded = {name: getattr(instance, name, None) for name in ("state", "snoozed_until")}
+        return instance
+
+    def _before(self):
+        return getattr(self, "_loaded", None) or {"state": AlertStateChoices.STATE_OPEN, "snoozed_until": None}
+
+    def clean(self):
+        """A person's change follows services.alerts.person_change_errors (forms, bulk edit and REST call this)."""
+        from nautobot_contracts import clock  # pylint: disable=import-outside-toplevel
+        from nautobot_contracts.services.alerts import person_change_errors  # pylint: disable=import-outside-toplevel
+
+        super().clean()
+        before = self._before()
+        errors = person_change_errors(
+            before["state"], before["snoozed_until"], self.state, self.snoozed_until, clock.today()
+        )
+        if errors:
+            raise ValidationError(errors)
+
     def save(self, *args, **kwargs):
-        """Refuse creating an alert from a request or a Job other than through the alert service."""
-        if self._state.adding and change_context_state.get() is not None and not _writer.get():
+        """Record who acknowledged and when; refuse creating an alert from a request or Job outside the service."""
+        context = change_context_state.get()
+        if self._state.adding and context is not None and not _writer.get():
             raise ValidationError(CREATE_REFUSED)
+        before = self._before()["state"]
+        if self.state != before and not self._state.adding:
+            if self.state == AlertStateChoices.STATE_ACKNOWLEDGED:
+                self.acknowledged_at = timezone.now()
+                self.acknowledged_by = context.get_user() if context is not None else None
+            elif self.state == AlertStateChoices.STATE_OPEN:
+                self.acknowledged_at, self.acknowledged_by = None, None
         super().save(*args, **kwargs)
+        self._loaded = {"state": self.state, "snoozed_until": self.snoozed_until}
