@@ -251,7 +251,9 @@ class DigestTest(NotificationTestBase):
         self.assertIn(
             "[UPCOMING] Renewal notice: Acme Core Support (Acme Networks)\n  Act by 2027-02-01 (in 61 day(s))", body
         )
-        self.assertIn(f"  Contract: {self.c_alice.get_absolute_url()}", body)
+        self.assertIn(
+            f"  Alert: {self.a_urgent.get_absolute_url()}\n  Contract: {self.c_alice.get_absolute_url()}\n", body
+        )
         self.assertNotIn("Acme Transit", body)
         self.assertIn("[MISSED] Renewal notice: Acme Colo", sent["bob@example.com"].body)
         self.assertIn("Act by 2026-11-30 (2 day(s) ago)", sent["bob@example.com"].body)
@@ -477,3 +479,30 @@ class QueryCountTest(NotificationTestBase):
         self.assertEqual(len(mail.outbox), 5)  # alice, netops, bob, carol, finance
         self.assertEqual(small, large)
         self.assertLessEqual(large, 12)
+
+
+class EndToEndTest(NotificationTestBase):
+    """Alerts raised by the renewal check (services.alerts), then mailed; escalation mails again, once."""
+
+    def test_renewal_alerts_are_mailed_once_per_severity(self):
+        from nautobot_contracts.services import alerts  # pylint: disable=import-outside-toplevel
+
+        # Acme Core Support ends 2026-12-31 with a 30-day notice period: deadline 2026-12-01.
+        self.c_alice.notice_period_days = 30
+        self.c_alice.validated_save()
+        # 2026-11-01: 30 days to the deadline -> soon (urgent is 14 days).
+        alerts.sync_renewal_alerts(datetime.date(2026, 11, 1))
+        alert = ContractAlert.objects.get(contract=self.c_alice)
+        self.assertEqual((alert.severity, alert.due_date), (SOON, datetime.date(2026, 12, 1)))
+        result = self.run_ok(as_of="2026-11-01")
+        self.assertIn({"to": ["alice@example.com"], "alerts": [str(alert.pk)]}, result["messages"])
+        self.assertIn("Act by 2026-12-01 (in 30 day(s))", self.outbox()["alice@example.com"].body)
+        mail.outbox.clear()
+        # 2026-11-02: still soon, nothing new.
+        alerts.sync_renewal_alerts(datetime.date(2026, 11, 2))
+        self.assertNotIn("alice@example.com", [m["to"][0] for m in self.run_ok(as_of="2026-11-02")["messages"]])
+        # 2026-11-20: 11 days left -> urgent: mailed again, saying it was soon.
+        alerts.sync_renewal_alerts(datetime.date(2026, 11, 20))
+        result = self.run_ok(as_of="2026-11-20")
+        self.assertIn({"to": ["alice@example.com"], "alerts": [str(alert.pk)]}, result["messages"])
+        self.assertIn("Act by 2026-12-01 (in 11 day(s)); was soon", self.outbox()["alice@example.com"].body)
