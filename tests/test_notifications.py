@@ -1,13 +1,17 @@
 """Renewal owners and the "Send contract notifications" Job: digests, no repeats, fallback, restriction, failures."""
 
 import datetime
+import os
+from pathlib import Path
 import socket
+import subprocess
+import sys
 from unittest import mock
 
 from django.contrib.contenttypes.models import ContentType
 from django.core import mail
 from django.db import connection
-from django.test import override_settings
+from django.test import SimpleTestCase, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from nautobot.apps.testing import TestCase, get_job_class_and_model, run_job_for_testing
@@ -15,6 +19,7 @@ from nautobot.extras.choices import JobResultStatusChoices, LogLevelChoices
 from nautobot.extras.models import Contact, ContactAssociation, JobLogEntry, Role, Team
 from nautobot.users.models import User
 
+from development import local_services
 from nautobot_contracts import signals
 from nautobot_contracts.app_settings import APP_NAME
 from nautobot_contracts.choices import AlertKindChoices, AlertSeverityChoices, AlertStateChoices
@@ -506,3 +511,53 @@ class EndToEndTest(NotificationTestBase):
         result = self.run_ok(as_of="2026-11-20")
         self.assertIn({"to": ["alice@example.com"], "alerts": [str(alert.pk)]}, result["messages"])
         self.assertIn("Act by 2026-12-01 (in 11 day(s)); was soon", self.outbox()["alice@example.com"].body)
+
+
+class DevelopmentMailTest(SimpleTestCase):
+    """development/nautobot_config.py: SMTP when NAUTOBOT_EMAIL_HOST is set, else files under .local/mail/."""
+
+    ROOT = Path(__file__).resolve().parent.parent
+
+    def load_config(self, **env):
+        """EMAIL_BACKEND, EMAIL_FILE_PATH, EMAIL_HOST and EMAIL_PORT as the config computes them in a fresh process."""
+        environ = {k: v for k, v in os.environ.items() if not k.startswith("NAUTOBOT_EMAIL_")}
+        environ.update(env)
+        code = (
+            "import runpy; ns = runpy.run_path('development/nautobot_config.py'); "
+            "print(ns['EMAIL_BACKEND'], ns.get('EMAIL_FILE_PATH'), ns['EMAIL_HOST'], ns['EMAIL_PORT'])"
+        )
+        output = subprocess.run(  # noqa: S603 (a fixed command)
+            [sys.executable, "-c", code], cwd=self.ROOT, env=environ, capture_output=True, text=True, check=True
+        )
+        return output.stdout.split()
+
+    def test_without_host_files_under_local_mail(self):
+        backend, path, _host, _port = self.load_config()
+        self.assertEqual(backend, "django.core.mail.backends.filebased.EmailBackend")
+        self.assertEqual(path, str(self.ROOT / ".local" / "mail"))
+        self.assertEqual(Path(path), local_services.MAIL_DIR)
+
+    def test_with_host_smtp_from_nautobot_variables(self):
+        backend, path, host, port = self.load_config(NAUTOBOT_EMAIL_HOST="smtp.example.com", NAUTOBOT_EMAIL_PORT="587")
+        self.assertEqual(
+            (backend, path, host, port),
+            ("django.core.mail.backends.smtp.EmailBackend", "None", "smtp.example.com", "587"),
+        )
+
+    def test_demo_says_where_mail_goes(self):
+        self.assertEqual(
+            local_services.mail_destination({}),
+            "files in .local/mail/, not sent (set NAUTOBOT_EMAIL_HOST to send through SMTP)",
+        )
+        self.assertEqual(
+            local_services.mail_destination({"NAUTOBOT_EMAIL_FILE_PATH": "/srv/mail"}),
+            "files in /srv/mail/, not sent (set NAUTOBOT_EMAIL_HOST to send through SMTP)",
+        )
+        self.assertEqual(
+            local_services.mail_destination({"NAUTOBOT_EMAIL_HOST": "smtp.example.com", "NAUTOBOT_EMAIL_PORT": "587"}),
+            "SMTP server smtp.example.com:587 (NAUTOBOT_EMAIL_* variables)",
+        )
+        self.assertEqual(
+            local_services.mail_destination({"NAUTOBOT_EMAIL_HOST": "mail"}),
+            "SMTP server mail:25 (NAUTOBOT_EMAIL_* variables)",
+        )
