@@ -270,6 +270,27 @@ class DigestTest(NotificationTestBase):
             self.assertEqual(alert.notified_severity, alert.severity)
             self.assertIsNotNone(alert.notified_at)
 
+    def test_overdue_invoice_goes_to_its_contracts_owners(self):
+        ContractAlert.objects.all().delete()
+        invoice = factories.InvoiceFactory(
+            contract=self.c_team, invoice_number="INV-7", due_date=datetime.date(2026, 11, 2)
+        )
+        # As services.alerts writes it (contract and invoice), and without the contract: both reach NetOps.
+        for contract in (self.c_team, None):
+            make_alert(
+                contract, SOON, invoice.due_date, kind=AlertKindChoices.KIND_INVOICE_OVERDUE, invoice=invoice,
+                occasion=invoice.due_date if contract else datetime.date(2026, 11, 3),
+            )  # fmt: skip
+        result = self.run_ok()
+        self.assertEqual([message["to"] for message in result["messages"]], [["netops@example.com"]])
+        self.assertEqual(len(result["messages"][0]["alerts"]), 2)
+        body = self.outbox()["netops@example.com"].body
+        # 2026-11-02 -> 2026-12-02 is 30 days.
+        expected = "[SOON] Invoice overdue: invoice INV-7 of Acme Transit (Acme Networks)\n"
+        expected += "  Act by 2026-11-02 (30 day(s) ago)\n"
+        self.assertEqual(body.count(expected), 2)
+        self.assertIn(f"  Invoice: {invoice.get_absolute_url()}\n", body)
+
     def test_links_use_base_url(self):
         with app_config(notification_base_url="https://nautobot.example.com/"):
             self.run_ok()

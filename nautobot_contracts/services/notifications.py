@@ -218,16 +218,38 @@ def base_url():
     return (get_setting("notification_base_url") or "").rstrip("/")
 
 
-def _link(obj):
-    """The absolute URL of an object's page, or '' when it has none."""
-    try:
-        return f"{base_url()}{obj.get_absolute_url()}"
-    except (AttributeError, NoReverseMatch):
-        return ""
+class Links:
+    """Absolute URLs of object pages, reversing each model's URL once.
+
+    Nautobot's get_absolute_url tries up to three URL names per call, which dominated rendering a digest of thousands
+    of alerts; the pattern of one object serves every object of its model.
+    """
+
+    def __init__(self):
+        self.prefix = base_url()
+        self.patterns = {}  # model -> (a URL of one object, that object's pk as text) or None
+
+    def __call__(self, obj):
+        """The URL of `obj`'s page, or '' when it has none."""
+        if obj is None:
+            return ""
+        model = type(obj)
+        if model not in self.patterns:
+            try:
+                url = obj.get_absolute_url()
+            except (AttributeError, NoReverseMatch):
+                url = None
+            self.patterns[model] = (url, str(obj.pk)) if url else None
+        pattern = self.patterns[model]
+        if pattern is None:
+            return ""
+        url, pk = pattern
+        return f"{self.prefix}{url.replace(pk, str(obj.pk)) if pk in url else obj.get_absolute_url()}"
 
 
-def digest_context(digest, as_of):
-    """What the mail templates show: one entry per alert, most severe first."""
+def digest_context(digest, as_of, links=None):
+    """What the mail templates show: one entry per alert, most severe first, with its text already formatted."""
+    links = links or Links()
     entries = []
     for alert in digest.alerts:
         contract = alert_contract(alert)
@@ -255,15 +277,16 @@ def digest_context(digest, as_of):
                 "kind": alert.get_kind_display(),
                 "subject": subject,
                 "provider": contract.provider.name if contract is not None else "",
-                "due_date": alert.due_date,
+                "due_date": alert.due_date.isoformat() if alert.due_date else "",
                 "when": when,
                 "raised": bool(alert.notified_severity),
                 "previous_severity": alert.get_notified_severity_display() if alert.notified_severity else "",
-                "link": _link(alert),
-                "subject_link": _link(alert.invoice if alert.invoice_id else contract) if contract is not None else "",
+                "link": links(alert),
+                "subject_link": links(alert.invoice if alert.invoice_id else contract),
+                "subject_label": "Invoice" if alert.invoice_id else "Contract",
             }
         )
-    return {"as_of": as_of, "recipient": digest.to[0], "entries": entries, "count": len(entries)}
+    return {"as_of": as_of.isoformat(), "recipient": digest.to[0], "entries": entries, "count": len(entries)}
 
 
 def digest_subject(digest, as_of):
@@ -271,9 +294,9 @@ def digest_subject(digest, as_of):
     return f"{SUBJECT_PREFIX} {len(digest.alerts)} contract alert(s) need action ({as_of.isoformat()})"
 
 
-def digest_message(digest, as_of, connection=None):
+def digest_message(digest, as_of, connection=None, links=None):
     """The e-mail of one digest: plain text, with an HTML alternative."""
-    context = digest_context(digest, as_of)
+    context = digest_context(digest, as_of, links=links)
     message = EmailMultiAlternatives(
         subject=digest_subject(digest, as_of),
         body=render_to_string(TEXT_TEMPLATE, context),
@@ -294,7 +317,8 @@ def send_digests(plan):
     if not plan.digests:
         return 0
     connection = get_connection(fail_silently=False)
-    messages = [digest_message(digest, plan.as_of, connection=connection) for digest in plan.digests]
+    links = Links()
+    messages = [digest_message(digest, plan.as_of, connection=connection, links=links) for digest in plan.digests]
     with connection:
         sent = connection.send_messages(messages)
     if sent != len(messages):
