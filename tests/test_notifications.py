@@ -14,9 +14,9 @@ from django.db import connection
 from django.test import SimpleTestCase, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from nautobot.apps.testing import TestCase, get_job_class_and_model, run_job_for_testing
+from nautobot.apps.testing import APITestCase, TestCase, get_job_class_and_model, run_job_for_testing
 from nautobot.extras.choices import JobResultStatusChoices, LogLevelChoices
-from nautobot.extras.models import Contact, ContactAssociation, JobLogEntry, Role, Team
+from nautobot.extras.models import Contact, ContactAssociation, JobLogEntry, JobResult, Role, Team
 from nautobot.users.models import User
 
 from development import local_services
@@ -582,3 +582,47 @@ class DevelopmentMailTest(SimpleTestCase):
             local_services.mail_destination({"NAUTOBOT_EMAIL_HOST": "mail"}),
             "SMTP server mail:25 (NAUTOBOT_EMAIL_* variables)",
         )
+
+
+class NotificationJobAPITest(APITestCase):
+    """Through Nautobot's REST Jobs API: omitted dry_run means false (a real run); a bad date is a 400, nothing run."""
+
+    def setUp(self):
+        super().setUp()
+        patcher = mock.patch("nautobot.extras.models.jobs.JOB_LOGS", None)
+        patcher.start()
+        self.addCleanup(patcher.stop)
+        self.add_permissions("extras.run_job", "extras.view_job", "nautobot_contracts.view_contractalert")
+        _, job_model = get_job_class_and_model(MODULE, JOB)
+        job_model.enabled = True
+        job_model.save()
+        self.url = reverse("extras-api:job-run", kwargs={"pk": job_model.pk})
+        contract = factories.ContractFactory(name="Fallback Contract")
+        self.alert = make_alert(contract, SOON, datetime.date(2026, 12, 20))
+
+    def run_through_api(self, data):
+        with self.captureOnCommitCallbacks(execute=True):
+            return self.client.post(self.url, {"data": data}, format="json", **self.header)
+
+    @mock.patch("nautobot.extras.api.views.get_worker_count", return_value=1)
+    def test_dry_run_then_real_run(self, _):
+        with app_config(notification_fallback_emails=["finance@example.com"]):
+            response = self.run_through_api({"as_of": "2026-12-02", "dry_run": True})
+            self.assertHttpStatus(response, 201)
+            job_result = JobResult.objects.get(pk=response.data["job_result"]["id"])
+            self.assertEqual(job_result.status, JobResultStatusChoices.STATUS_SUCCESS, job_result.traceback)
+            expected = [{"to": ["finance@example.com"], "alerts": [str(self.alert.pk)]}]
+            self.assertEqual(job_result.result, {"as_of": "2026-12-02", "dry_run": True, "messages": expected})
+            self.assertEqual(mail.outbox, [])
+            response = self.run_through_api({"as_of": "2026-12-02"})
+            job_result = JobResult.objects.get(pk=response.data["job_result"]["id"])
+            self.assertEqual(job_result.result, {"as_of": "2026-12-02", "dry_run": False, "messages": expected})
+        self.assertEqual([message.to for message in mail.outbox], [["finance@example.com"]])
+
+    @mock.patch("nautobot.extras.api.views.get_worker_count", return_value=1)
+    def test_bad_date_refused(self, _):
+        before = JobResult.objects.count()
+        response = self.client.post(self.url, {"data": {"as_of": "2026-02-30"}}, format="json", **self.header)
+        self.assertHttpStatus(response, 400)
+        self.assertIn("as_of", str(response.data))
+        self.assertEqual(JobResult.objects.count(), before)
