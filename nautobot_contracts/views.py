@@ -3,8 +3,8 @@
 CSV imports on the `<model>/import/` pages go through `csv_import` (all or nothing, every bad line reported).
 """
 
-from django.http import FileResponse, Http404
-from django.shortcuts import get_object_or_404, redirect
+from django.http import FileResponse, Http404, QueryDict
+from django.shortcuts import get_object_or_404
 from nautobot.apps.views import (
     GenericView,
     NautobotUIViewSet,
@@ -165,11 +165,14 @@ class ContractAlertUIViewSet(
     table_class = tables.ContractAlertTable
     object_detail_content = ui.contract_alert_content
 
-    def list(self, request, *args, **kwargs):
-        """With no filter at all, open on the alerts that need action (?needs_action= shows every alert)."""
-        if not request.GET:
-            return redirect(f"{request.path}?needs_action=True")
-        return super().list(request, *args, **kwargs)
+    def get_filter_params(self, request):
+        """With no filter (and no saved view, and not "remove all filters"), the list shows what needs action."""
+        params = super().get_filter_params(request)
+        untouched = not params and not request.GET.get("saved_view") and not request.GET.get("all_filters_removed")
+        if self.action == "list" and untouched:
+            params = QueryDict(mutable=True)
+            params["needs_action"] = "True"
+        return params
 
 
 class AttachmentDownloadView(GenericView):
