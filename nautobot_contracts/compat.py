@@ -42,12 +42,22 @@ def job_logs_database():
     return _job_models.JOB_LOGS
 
 
-# Change-log entries for rows written with bulk_create/bulk_update (contract alerts), which fire no post_save signal:
-# the ObjectChange model and the field length core's ChangeContext.create_object_changes() truncates to. Entries
-# carry the change context's request id, so Nautobot enqueues their webhooks when the request or Job ends, exactly
-# as for rows saved one by one.
-from nautobot.extras.constants import CHANGELOG_MAX_CHANGE_CONTEXT_DETAIL  # noqa: E402
-from nautobot.extras.models import ObjectChange  # noqa: E402
+# Change-log entries and webhooks for rows written with bulk_create/bulk_update (contract alerts), which fire no
+# post_save signal. Core's end-of-request dispatch (nautobot.extras.context_managers.web_request_context) runs at least
+# one query per ObjectChange (get_snapshots), which would make a Job's query count grow with the alerts it writes; so
+# these entries get their own request id (the dispatch never sees them) and their webhooks are enqueued here exactly
+# as core's enqueue_webhooks() does (same task, same arguments), once the transaction commits. JobHooks and event
+# publication are not fired for them. Names used: ObjectChange, Webhook, the process_webhook task, the field lengths
+# core's to_objectchange()/create_object_changes() truncate to.
+import uuid  # noqa: E402
+
+from django.db import transaction  # noqa: E402
+from django.utils import timezone  # noqa: E402
+from nautobot.extras.constants import (  # noqa: E402
+    CHANGELOG_MAX_CHANGE_CONTEXT_DETAIL,
+    CHANGELOG_MAX_OBJECT_REPR,
+)
+from nautobot.extras.models import ObjectChange, Webhook  # noqa: E402
 
 
 class _LoadedTags(list):
@@ -61,15 +71,30 @@ class _LoadedTags(list):
         return True
 
 
-def log_changes_in_bulk(created=(), updated=(), prefetch=(), batch_size=1000):
-    """Record create/update ObjectChanges for already-written instances, as core's deferred change logging does.
+def _differences(prechange, postchange):
+    """The shallow diff core's get_snapshots() reports: keys whose values differ, before and after."""
+    changed = [key for key in postchange if prechange.get(key) != postchange.get(key)]
+    return {
+        "removed": {key: prechange.get(key) for key in changed},
+        "added": {key: postchange.get(key) for key in changed},
+    }
 
-    Returns the entries written (none outside a request or Job). `prefetch` names the related objects the model's
-    REST serializer shows at depth 1 (loaded once for all instances, with the tags), so serializing costs no query
-    per row.
+
+def log_changes_in_bulk(created=(), updated=(), prefetch=(), before=None, batch_size=1000):
+    """Record create/update ObjectChanges for already-written instances and enqueue their webhooks.
+
+    `prefetch` names the related objects the model's REST serializer shows at depth 1 (loaded once for all instances,
+    with the tags); `before` maps an updated instance's pk to {field: value before the write}, from which the
+    webhook's `snapshots.prechange` is built. Returns the entries written (none outside a request or Job).
+    Queries: the prefetches, one insert per `batch_size` entries, one webhook lookup.
     """
-    from django.db.models import prefetch_related_objects  # pylint: disable=import-outside-toplevel
-    from nautobot.apps.choices import ObjectChangeActionChoices  # pylint: disable=import-outside-toplevel
+    # pylint: disable=import-outside-toplevel  # these need the app registry, which compat's import precedes
+    from django.contrib.contenttypes.models import ContentType
+    from django.db.models import prefetch_related_objects
+    from nautobot.apps.api import get_serializer_for_model
+    from nautobot.apps.choices import ObjectChangeActionChoices
+    from nautobot.apps.models import serialize_object
+    from nautobot.extras.tasks import process_webhook
 
     context = change_context_state.get()
     rows = [(instance, ObjectChangeActionChoices.ACTION_CREATE) for instance in created]
@@ -80,14 +105,52 @@ def log_changes_in_bulk(created=(), updated=(), prefetch=(), batch_size=1000):
     prefetch_related_objects(instances, *prefetch, "tags")
     for instance in instances:
         instance._tags = _LoadedTags(instance.tags.all())
+    # object_data_v2 as core's serialize_object_v2() builds it, but for all instances at once: the serializer's
+    # fields are built once instead of once per instance (the bulk of the cost of to_objectchange()).
+    serializer_class = get_serializer_for_model(type(instances[0]))
+    data_v2 = serializer_class(instances, many=True, context={"request": None, "depth": 1, "exclude_m2m": False}).data
     user = context.get_user()
+    request_id = uuid.uuid4()
     changes = []
-    for instance, action in rows:
-        change = instance.to_objectchange(action)
+    for (instance, action), object_data_v2 in zip(rows, data_v2, strict=True):
+        change = ObjectChange(
+            changed_object=instance,
+            object_repr=str(instance)[:CHANGELOG_MAX_OBJECT_REPR],
+            action=action,
+            object_data=serialize_object(instance),
+            object_data_v2=dict(object_data_v2),
+        )
         change.user = user
         change.user_name = user.username if user is not None else ""
-        change.request_id = context.change_id
+        change.request_id = request_id
         change.change_context = context.context
         change.change_context_detail = context.context_detail[:CHANGELOG_MAX_CHANGE_CONTEXT_DETAIL]
         changes.append(change)
-    return ObjectChange.objects.bulk_create(changes, batch_size=batch_size)
+    ObjectChange.objects.bulk_create(changes, batch_size=batch_size)
+
+    content_type = ContentType.objects.get_for_model(type(instances[0]))
+    webhooks = list(Webhook.objects.filter(content_types=content_type, enabled=True))
+    if webhooks:
+        model_name = content_type.model
+        before = before or {}
+        jobs = []
+        for change in changes:
+            flag = "type_create" if change.action == ObjectChangeActionChoices.ACTION_CREATE else "type_update"
+            postchange = change.object_data_v2
+            prechange = None
+            if change.action == ObjectChangeActionChoices.ACTION_UPDATE:
+                prechange = {**postchange, **before.get(change.changed_object_id, {})}
+            snapshots = {
+                "prechange": prechange,
+                "postchange": postchange,
+                "differences": _differences(prechange, postchange) if prechange else {"removed": None, "added": None},
+            }
+            for webhook in webhooks:
+                if getattr(webhook, flag):
+                    args = [
+                        webhook.pk, postchange, model_name, change.action, str(timezone.now()), change.user_name,
+                        str(request_id), snapshots,
+                    ]  # fmt: skip
+                    jobs.append(args)
+        transaction.on_commit(lambda: [process_webhook.apply_async(args=args) for args in jobs])
+    return changes

@@ -423,7 +423,8 @@ class AlertWebhookTest(TestCase):
             http_content_type="application/json",
             body_template=(
                 '{"kind": "{{ data.kind }}", "severity": "{{ data.severity }}", '
-                '"contract": "{{ data.contract.name }}", "due_date": "{{ data.due_date }}", "event": "{{ event }}"}'
+                '"contract": "{{ data.contract.name }}", "due_date": "{{ data.due_date }}", "event": "{{ event }}"'
+                '{% if snapshots.prechange %}, "was": "{{ snapshots.prechange.severity }}"{% endif %}}'
             ),
             ssl_verification=False,
         )
@@ -437,17 +438,15 @@ class AlertWebhookTest(TestCase):
         ssrf = mock.patch("nautobot.extras.webhooks.validate_webhook_url", return_value="127.0.0.1")
         ssrf.start()
         self.addCleanup(ssrf.stop)
-        with web_request_context(user):
-            alerts.sync_renewal_alerts(D(2026, 10, 2))  # soon: created
-        with web_request_context(user):
-            alerts.sync_renewal_alerts(D(2026, 10, 3))  # unchanged: nothing sent
-        with web_request_context(user):
-            alerts.sync_renewal_alerts(D(2026, 10, 18))  # urgent: severity rose
+        # Webhooks are enqueued when the write commits (eager Celery runs them on the spot).
+        for day in (D(2026, 10, 2), D(2026, 10, 3), D(2026, 10, 18)):  # soon: created; unchanged; urgent: rose
+            with self.captureOnCommitCallbacks(execute=True), web_request_context(user):
+                alerts.sync_renewal_alerts(day)
         hook = {"kind": "renewal_notice", "contract": "Hooked", "due_date": "2026-11-01"}
         self.assertEqual(
             _Receiver.received,
             [
                 {**hook, "severity": "soon", "event": "created"},
-                {**hook, "severity": "urgent", "event": "updated"},
+                {**hook, "severity": "urgent", "event": "updated", "was": "soon"},
             ],
         )

@@ -103,6 +103,10 @@ def _subject(row):
     return (row.currency, row.metric)
 
 
+def _iso(day):
+    return day.isoformat() if day else None
+
+
 def alert_key(alert):
     """(kind, subject, occasion) of a stored alert."""
     return (alert.kind, _subject(alert), alert.occasion)
@@ -296,8 +300,8 @@ def write_alerts(kind, findings, scope_q, as_of):
 
     Writers take one transaction-scoped advisory lock and read after it, so a run that overlapped another sees its
     rows: no duplicate, no IntegrityError. Queries: the lock, one read, one insert and one update per thousand rows,
-    one last_seen update, and, inside a request or Job, one change-log insert per thousand rows (webhooks fan out
-    from those entries when the request or Job ends).
+    one last_seen update, and, inside a request or Job, the change-log entries (one insert per thousand) and one
+    webhook lookup; webhooks for created and changed alerts are enqueued when the transaction commits.
     """
     from nautobot_contracts.models import ContractAlert  # pylint: disable=import-outside-toplevel
     from nautobot_contracts.models.alerts import alert_writer  # pylint: disable=import-outside-toplevel
@@ -316,7 +320,7 @@ def write_alerts(kind, findings, scope_q, as_of):
             candidates |= _subject_q(kind, wanted.values())
         existing = {alert_key(alert): alert for alert in ContractAlert.objects.filter(candidates, kind=kind)}
 
-        seen, reworded = [], []
+        seen, reworded, before = [], [], {}
         for key, finding in wanted.items():
             alert = existing.get(key)
             if alert is None:
@@ -338,6 +342,7 @@ def write_alerts(kind, findings, scope_q, as_of):
                 )
                 continue
             seen.append(alert.pk)
+            before[alert.pk] = {"severity": alert.severity, "due_date": _iso(alert.due_date), "state": alert.state}
             rose = severity_rank(finding.severity) > severity_rank(alert.severity)
             changed = alert.severity != finding.severity or alert.due_date != finding.due_date
             if alert.state == RESOLVED or (rose and alert.state == ACKNOWLEDGED):
@@ -352,6 +357,7 @@ def write_alerts(kind, findings, scope_q, as_of):
             alert.last_seen = max(alert.last_seen, as_of)
         for key, alert in existing.items():
             if key not in wanted and alert.state in UNRESOLVED:
+                before[alert.pk] = {"state": alert.state}
                 alert.state, alert.resolved_at = RESOLVED, now
                 outcome.resolved.append(alert)
 
@@ -364,7 +370,9 @@ def write_alerts(kind, findings, scope_q, as_of):
         if seen:
             ContractAlert.objects.filter(pk__in=seen, last_seen__lt=as_of).update(last_seen=as_of)
         if change_context_state.get() is not None:
-            log_changes_in_bulk(created=outcome.created, updated=changed_rows, prefetch=CHANGE_LOG_PREFETCH)
+            log_changes_in_bulk(
+                created=outcome.created, updated=changed_rows, prefetch=CHANGE_LOG_PREFETCH, before=before
+            )
     return outcome
 
 
