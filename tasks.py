@@ -116,6 +116,7 @@ def _print_running(token=None):
         print(f'  try:        curl -H "Authorization: Token {token}" {WEB_URL}/api/plugins/contracts/')
     logs = (str((LOG_DIR / f"{name}.log").relative_to(ROOT)) for name in services.PROCESSES)
     print("  logs:       " + ", ".join(logs))
+    print(f"  mail:       {services.mail_destination()}")
     print("  stop with:  make stop")
 
 

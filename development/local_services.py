@@ -33,6 +33,7 @@ LOG_DIR = LOCAL / "logs"
 PG_DIR = LOCAL / "postgres"
 PG_DATA = PG_DIR / "data"
 REDIS_DIR = LOCAL / "redis"
+MAIL_DIR = LOCAL / "mail"  # development/nautobot_config.py's EMAIL_FILE_PATH when NAUTOBOT_EMAIL_HOST is unset
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 LOCAL_PG_PORT = int(os.getenv("NAUTOBOT_LOCAL_DB_PORT", "54329"))
@@ -379,6 +380,17 @@ REDIS = Service(
     start_local=start_local_redis,
     local_settings={"NAUTOBOT_REDIS_PASSWORD": "", "NAUTOBOT_REDIS_SSL": "false"},
 )
+
+
+def mail_destination(environ=None):
+    """Where the Nautobot processes send mail, as development/nautobot_config.py decides, in words for the developer."""
+    env = os.environ if environ is None else environ
+    host = env.get("NAUTOBOT_EMAIL_HOST")
+    if host:
+        return f"SMTP server {host}:{env.get('NAUTOBOT_EMAIL_PORT') or '25'} (NAUTOBOT_EMAIL_* variables)"
+    folder = Path(env["NAUTOBOT_EMAIL_FILE_PATH"]) if env.get("NAUTOBOT_EMAIL_FILE_PATH") else MAIL_DIR
+    shown = folder.relative_to(ROOT) if folder.is_relative_to(ROOT) else folder
+    return f"files in {shown}/, not sent (set NAUTOBOT_EMAIL_HOST to send through SMTP)"
 
 
 def ensure_services(environ=None):

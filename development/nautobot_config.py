@@ -60,6 +60,19 @@ PLUGINS_CONFIG = {
     }
 }
 
+# Mail (the "Send contract notifications" Job): through SMTP as Nautobot's standard NAUTOBOT_EMAIL_* variables say
+# (host, port, user, password, TLS/SSL, timeout: read by nautobot.core.settings) whenever NAUTOBOT_EMAIL_HOST is set;
+# without it, each message is written as a file under .local/mail/ (or NAUTOBOT_EMAIL_FILE_PATH), so nothing leaves
+# the machine and a person can read what would have been sent. Tests use Django's in-memory backend regardless.
+if os.getenv("NAUTOBOT_EMAIL_HOST"):
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = os.getenv(
+        "NAUTOBOT_EMAIL_FILE_PATH",
+        os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), ".local", "mail"),
+    )
+
 if TESTING:
     # Modelled on nautobot/core/tests/nautobot_config.py.
     SECRET_KEY = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"

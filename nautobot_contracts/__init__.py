@@ -28,10 +28,14 @@ class NautobotContractsConfig(NautobotAppConfig):
         "renewal_urgent_days": 14,
         "renewal_soon_days": 30,
         "default_renewal_term_months": 12,
-        # Calendar feed: the reminder (VALARM) this many days before each notice deadline.
+        # Alerts: days before a notice deadline a renewal alert is raised (a contract's alert_lead_days overrides it);
+        # the calendar feed's reminder (VALARM) fires this many days before each notice deadline too.
         "renewal_alert_days": 90,
         # Prometheus: the username whose view the /metrics gauges show; None = the whole installation's figures.
         "metrics_user": None,
+        # Notifications: where digests of alerts without a renewal owner go; the base of the links in the digests.
+        "notification_fallback_emails": [],
+        "notification_base_url": "",
         # Coverage: contract types that count as device coverage unless a run says otherwise.
         "coverage_contract_types": ["support", "maintenance", "warranty"],
         # Assignments: the object types a contract may be attached to ("app_label.model").
@@ -91,6 +95,7 @@ class NautobotContractsConfig(NautobotAppConfig):
         from nautobot_contracts.models import ContractAttachment, InvoiceAttachment
 
         nautobot_database_ready.connect(signals.create_statuses, sender=self)
+        nautobot_database_ready.connect(signals.create_renewal_owner_role, sender=self)
         register_short_alias()
         for model in (ContractAttachment, InvoiceAttachment):
             post_delete.connect(signals.remove_attachment_file, sender=model, dispatch_uid=f"{model.__name__}-file")

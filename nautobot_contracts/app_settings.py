@@ -60,3 +60,8 @@ def assignable_content_types_q():
         app_label, model = label.split(".", 1)
         query |= Q(app_label=app_label, model=model)
     return query
+
+
+def renewal_alert_days():
+    """Default lead time of renewal alerts (setting `renewal_alert_days`); a contract's alert_lead_days overrides it."""
+    return get_setting("renewal_alert_days")

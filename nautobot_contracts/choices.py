@@ -69,3 +69,59 @@ INVOICE_STATUSES = (
     ("Disputed", "ff9800", "Under dispute with the provider"),
     ("Cancelled", "f44336", "Voided"),
 )
+
+
+class AlertKindChoices(ChoiceSet):
+    """What an alert is about (DOMAIN.md "Alerts"); each kind has its own subject."""
+
+    KIND_RENEWAL_NOTICE = "renewal_notice"
+    KIND_COST_ANOMALY = "cost_anomaly"
+    KIND_INVOICE_OVERDUE = "invoice_overdue"
+
+    CHOICES = (
+        (KIND_RENEWAL_NOTICE, "Renewal notice"),
+        (KIND_COST_ANOMALY, "Cost anomaly"),
+        (KIND_INVOICE_OVERDUE, "Invoice overdue"),
+    )
+
+
+class AlertSeverityChoices(ChoiceSet):
+    """How pressing an alert is, in rising order (the renewal tiers)."""
+
+    SEVERITY_UPCOMING = "upcoming"
+    SEVERITY_SOON = "soon"
+    SEVERITY_URGENT = "urgent"
+    SEVERITY_MISSED = "missed"
+
+    CHOICES = (
+        (SEVERITY_UPCOMING, "Upcoming"),
+        (SEVERITY_SOON, "Soon"),
+        (SEVERITY_URGENT, "Urgent"),
+        (SEVERITY_MISSED, "Missed"),
+    )
+
+    # Rank of each severity: a rise re-opens an acknowledged alert (and is notified again).
+    RANK = {SEVERITY_UPCOMING: 1, SEVERITY_SOON: 2, SEVERITY_URGENT: 3, SEVERITY_MISSED: 4}
+    # Badge colours (Bootstrap contextual classes) for tables and detail pages.
+    CSS_CLASSES = {
+        SEVERITY_UPCOMING: "info",
+        SEVERITY_SOON: "warning",
+        SEVERITY_URGENT: "danger",
+        SEVERITY_MISSED: "dark",
+    }
+
+
+class AlertStateChoices(ChoiceSet):
+    """Where an alert stands: open -> acknowledged (by a person) -> resolved (by the Job that raised it)."""
+
+    STATE_OPEN = "open"
+    STATE_ACKNOWLEDGED = "acknowledged"
+    STATE_RESOLVED = "resolved"
+
+    CHOICES = (
+        (STATE_OPEN, "Open"),
+        (STATE_ACKNOWLEDGED, "Acknowledged"),
+        (STATE_RESOLVED, "Resolved"),
+    )
+
+    CSS_CLASSES = {STATE_OPEN: "danger", STATE_ACKNOWLEDGED: "warning", STATE_RESOLVED: "success"}

@@ -44,3 +44,117 @@ from nautobot.extras.signals import change_context_state  # noqa: F401
 def job_logs_database():
     """The job-logs database alias, read at call time: Nautobot's test runner sets it to None when it has none."""
     return _job_models.JOB_LOGS
+
+
+# Change-log entries and webhooks for rows written with bulk_create/bulk_update (contract alerts), which fire no
+# post_save signal. Core's end-of-request dispatch (nautobot.extras.context_managers.web_request_context) runs at least
+# one query per ObjectChange (get_snapshots), which would make a Job's query count grow with the alerts it writes; so
+# these entries get their own request id (the dispatch never sees them) and their webhooks are enqueued here exactly
+# as core's enqueue_webhooks() does (same task, same arguments), once the transaction commits. JobHooks and event
+# publication are not fired for them. Names used: ObjectChange, Webhook, the process_webhook task, the field lengths
+# core's to_objectchange()/create_object_changes() truncate to.
+import uuid  # noqa: E402
+
+from django.db import transaction  # noqa: E402
+from django.utils import timezone  # noqa: E402
+from nautobot.extras.constants import (  # noqa: E402
+    CHANGELOG_MAX_CHANGE_CONTEXT_DETAIL,
+    CHANGELOG_MAX_OBJECT_REPR,
+)
+from nautobot.extras.models import ObjectChange, Webhook  # noqa: E402
+
+
+class _LoadedTags(list):
+    """Tags already loaded for an instance, truthy even when empty.
+
+    core's serialize_object() reads `instance._tags` when it is truthy and queries `instance.tags` otherwise, so an
+    untagged instance would cost a query.
+    """
+
+    def __bool__(self):
+        return True
+
+
+def _differences(prechange, postchange):
+    """The shallow diff core's get_snapshots() reports: keys whose values differ, before and after."""
+    changed = [key for key in postchange if prechange.get(key) != postchange.get(key)]
+    return {
+        "removed": {key: prechange.get(key) for key in changed},
+        "added": {key: postchange.get(key) for key in changed},
+    }
+
+
+def log_changes_in_bulk(created=(), updated=(), prefetch=(), before=None, batch_size=1000):
+    """Record create/update ObjectChanges for already-written instances and enqueue their webhooks.
+
+    `prefetch` names the related objects the model's REST serializer shows at depth 1 (loaded once for all instances,
+    with the tags); `before` maps an updated instance's pk to {field: value before the write}, from which the
+    webhook's `snapshots.prechange` is built. Returns the entries written (none outside a request or Job).
+    Queries: the prefetches, one insert per `batch_size` entries, one webhook lookup.
+    """
+    # pylint: disable=import-outside-toplevel  # these need the app registry, which compat's import precedes
+    from django.contrib.contenttypes.models import ContentType
+    from django.db.models import prefetch_related_objects
+    from nautobot.apps.api import get_serializer_for_model
+    from nautobot.apps.choices import ObjectChangeActionChoices
+    from nautobot.apps.models import serialize_object
+    from nautobot.extras.tasks import process_webhook
+
+    context = change_context_state.get()
+    rows = [(instance, ObjectChangeActionChoices.ACTION_CREATE) for instance in created]
+    rows += [(instance, ObjectChangeActionChoices.ACTION_UPDATE) for instance in updated]
+    if context is None or not rows:
+        return []
+    instances = [instance for instance, _action in rows]
+    prefetch_related_objects(instances, *prefetch, "tags")
+    for instance in instances:
+        instance._tags = _LoadedTags(instance.tags.all())
+    # object_data_v2 as core's serialize_object_v2() builds it, but for all instances at once: the serializer's
+    # fields are built once instead of once per instance (the bulk of the cost of to_objectchange()).
+    serializer_class = get_serializer_for_model(type(instances[0]))
+    data_v2 = serializer_class(instances, many=True, context={"request": None, "depth": 1, "exclude_m2m": False}).data
+    user = context.get_user()
+    request_id = uuid.uuid4()
+    changes = []
+    for (instance, action), object_data_v2 in zip(rows, data_v2, strict=True):
+        change = ObjectChange(
+            changed_object=instance,
+            object_repr=str(instance)[:CHANGELOG_MAX_OBJECT_REPR],
+            action=action,
+            object_data=serialize_object(instance),
+            object_data_v2=dict(object_data_v2),
+        )
+        change.user = user
+        change.user_name = user.username if user is not None else ""
+        change.request_id = request_id
+        change.change_context = context.context
+        change.change_context_detail = context.context_detail[:CHANGELOG_MAX_CHANGE_CONTEXT_DETAIL]
+        changes.append(change)
+    ObjectChange.objects.bulk_create(changes, batch_size=batch_size)
+
+    content_type = ContentType.objects.get_for_model(type(instances[0]))
+    webhooks = list(Webhook.objects.filter(content_types=content_type, enabled=True))
+    if webhooks:
+        model_name = content_type.model
+        before = before or {}
+        jobs = []
+        for change in changes:
+            flag = "type_create" if change.action == ObjectChangeActionChoices.ACTION_CREATE else "type_update"
+            postchange = change.object_data_v2
+            prechange = None
+            if change.action == ObjectChangeActionChoices.ACTION_UPDATE:
+                prechange = {**postchange, **before.get(change.changed_object_id, {})}
+            snapshots = {
+                "prechange": prechange,
+                "postchange": postchange,
+                "differences": _differences(prechange, postchange) if prechange else {"removed": None, "added": None},
+            }
+            for webhook in webhooks:
+                if getattr(webhook, flag):
+                    args = [
+                        webhook.pk, postchange, model_name, change.action, str(timezone.now()), change.user_name,
+                        str(request_id), snapshots,
+                    ]  # fmt: skip
+                    jobs.append(args)
+        transaction.on_commit(lambda: [process_webhook.apply_async(args=args) for args in jobs])
+    return changes

@@ -30,9 +30,16 @@ from nautobot.tenancy.models import Tenant, TenantGroup
 from nautobot.virtualization.models import Cluster, VirtualMachine
 
 from nautobot_contracts import clock
-from nautobot_contracts.choices import BillingPeriodChoices, ContractTypeChoices
+from nautobot_contracts.choices import (
+    AlertKindChoices,
+    AlertSeverityChoices,
+    AlertStateChoices,
+    BillingPeriodChoices,
+    ContractTypeChoices,
+)
 from nautobot_contracts.models import (
     Contract,
+    ContractAlert,
     ContractAssignment,
     ContractAttachment,
     CostSnapshot,
@@ -462,3 +469,57 @@ class ExchangeRateFilterSet(ContractsFilterSetMixin, NautobotFilterSet):
     class Meta:
         model = ExchangeRate
         fields = ["id", "rate", "effective_date", "description", "tags"]
+
+
+class ContractAlertFilterSet(ContractsFilterSetMixin, NautobotFilterSet):
+    """Filters for contract alerts: kind, severity, state, contract, provider, invoice, due date ranges.
+
+    Date ranges as ?due_date__gte=...; needs_action: open and not snoozed on today's date.
+    """
+
+    q = SearchFilter(
+        filter_predicates={
+            "message": "icontains",
+            "contract__name": "icontains",
+            "contract__provider__name": "icontains",
+            "invoice__invoice_number": "icontains",
+            "currency": "iexact",
+        }
+    )
+    kind = django_filters.MultipleChoiceFilter(choices=AlertKindChoices)
+    severity = django_filters.MultipleChoiceFilter(choices=AlertSeverityChoices)
+    state = django_filters.MultipleChoiceFilter(choices=AlertStateChoices)
+    notified_severity = django_filters.MultipleChoiceFilter(choices=AlertSeverityChoices)
+    contract = NaturalKeyOrPKMultipleChoiceFilter(queryset=Contract.objects.all(), to_field_name="name")
+    provider = NaturalKeyOrPKMultipleChoiceFilter(
+        field_name="contract__provider", queryset=ServiceProvider.objects.all(), to_field_name="name"
+    )
+    invoice = NaturalKeyOrPKMultipleChoiceFilter(queryset=Invoice.objects.all(), to_field_name="invoice_number")
+    currency = CurrencyFilter()
+    needs_action = django_filters.BooleanFilter(
+        method="filter_needs_action", label="Needs action (open and not snoozed)"
+    )
+    snoozed = django_filters.BooleanFilter(method="filter_snoozed", label="Snoozed (until a later date)")
+
+    class Meta:
+        model = ContractAlert
+        fields = [
+            "id", "metric", "occasion", "due_date", "message", "first_seen", "last_seen", "acknowledged_by",
+            "acknowledged_at", "snoozed_until", "resolved_at", "notified_at", "tags",
+        ]  # fmt: skip
+
+    def filter_needs_action(self, queryset, name, value):
+        """Open and not snoozed on today's date (true), or the others (false)."""
+        from nautobot_contracts.services.alerts import needs_action_q  # pylint: disable=import-outside-toplevel
+
+        if value is None:
+            return queryset
+        condition = needs_action_q(clock.today())
+        return queryset.filter(condition) if value else queryset.exclude(condition)
+
+    def filter_snoozed(self, queryset, name, value):
+        """snoozed_until after today (true), or not (false)."""
+        if value is None:
+            return queryset
+        condition = Q(snoozed_until__gt=clock.today())
+        return queryset.filter(condition) if value else queryset.exclude(condition)

@@ -26,11 +26,18 @@ from nautobot.circuits.models import Provider
 from nautobot.tenancy.models import Tenant, TenantGroup
 
 from nautobot_contracts.app_settings import assignable_content_types_q, assignable_model_labels
-from nautobot_contracts.choices import BillingPeriodChoices, ContractTypeChoices
+from nautobot_contracts.choices import (
+    AlertKindChoices,
+    AlertSeverityChoices,
+    AlertStateChoices,
+    BillingPeriodChoices,
+    ContractTypeChoices,
+)
 from nautobot_contracts.currencies import currency_choices
 from nautobot_contracts.filters import RENEWAL_TIER_CHOICES
 from nautobot_contracts.models import (
     Contract,
+    ContractAlert,
     ContractAssignment,
     ContractAttachment,
     CostSnapshot,
@@ -128,7 +135,7 @@ class ContractForm(NautobotModelForm):
         model = Contract
         fields = [
             "provider", "name", "contract_number", "status", "contract_type", "tenant",
-            "start_date", "end_date", "auto_renew", "notice_period_days", "renewal_term_months",
+            "start_date", "end_date", "auto_renew", "notice_period_days", "renewal_term_months", "alert_lead_days",
             "recurring_cost", "billing_period", "one_time_cost", "currency",
             "cost_center", "purchase_order", "description", "comments", "tags",
         ]  # fmt: skip
@@ -552,3 +559,44 @@ class CostSnapshotFilterForm(NautobotFilterForm):
     q = forms.CharField(required=False, label="Search")
     currency = currency_filter_field()
     snapshot_date = forms.DateField(required=False, widget=DatePicker())
+
+
+class ContractAlertBulkEditForm(TagsBulkEditFormMixin, NautobotBulkEditForm):
+    """Acknowledge, re-open or snooze several alerts at once (the model's clean() refuses resolved ones)."""
+
+    pk = forms.ModelMultipleChoiceField(queryset=ContractAlert.objects.all(), widget=forms.MultipleHiddenInput)
+    state = forms.ChoiceField(
+        choices=add_blank_choice(
+            [(AlertStateChoices.STATE_ACKNOWLEDGED, "Acknowledge"), (AlertStateChoices.STATE_OPEN, "Re-open")]
+        ),
+        required=False,
+        widget=StaticSelect2(),
+        label="Acknowledge",
+    )
+    ack_comment = forms.CharField(required=False, widget=SmallTextarea, label="Acknowledgement comment")
+    snoozed_until = forms.DateField(
+        required=False, widget=DatePicker(), label="Snooze until", help_text="Not listed as needing action before this"
+    )
+
+    class Meta:
+        nullable_fields = ["ack_comment", "snoozed_until"]
+
+
+class ContractAlertFilterForm(NautobotFilterForm):
+    """Filter the alert list (it opens on "needs action": open and not snoozed)."""
+
+    model = ContractAlert
+    field_order = ["q", "needs_action", "kind", "severity", "state", "contract", "provider", "due_date"]
+    q = forms.CharField(required=False, label="Search")
+    needs_action = forms.NullBooleanField(
+        required=False, widget=StaticSelect2(choices=BOOLEAN_FILTER_CHOICES), label="Needs action"
+    )
+    kind = forms.MultipleChoiceField(choices=AlertKindChoices, required=False, widget=StaticSelect2Multiple())
+    severity = forms.MultipleChoiceField(choices=AlertSeverityChoices, required=False, widget=StaticSelect2Multiple())
+    state = forms.MultipleChoiceField(choices=AlertStateChoices, required=False, widget=StaticSelect2Multiple())
+    contract = DynamicModelMultipleChoiceField(queryset=Contract.objects.all(), to_field_name="name", required=False)
+    provider = DynamicModelMultipleChoiceField(
+        queryset=ServiceProvider.objects.all(), to_field_name="name", required=False
+    )
+    due_date = forms.DateField(required=False, widget=DatePicker())
+    tags = TagFilterField(model)

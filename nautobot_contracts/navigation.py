@@ -43,6 +43,8 @@ menu_items = (
                     _item("contract", "Contracts", 200),
                     _item("invoice", "Invoices", 300),
                     _item("contractassignment", "Assignments", 400),
+                    # Raised and resolved by the Jobs: no add or import.
+                    _item("contractalert", "Alerts", 500, add=False),
                 ),
             ),
             NavMenuGroup(

@@ -7,6 +7,11 @@ from django.dispatch import receiver
 
 from nautobot_contracts.app_settings import assignable_model_labels
 from nautobot_contracts.choices import CONTRACT_STATUSES, INVOICE_STATUSES
+from nautobot_contracts.services.notifications import (
+    RENEWAL_OWNER_ROLE,
+    RENEWAL_OWNER_ROLE_COLOR,
+    RENEWAL_OWNER_ROLE_DESCRIPTION,
+)
 
 
 def create_statuses(sender, *, apps=global_apps, **kwargs):
@@ -18,6 +23,21 @@ def create_statuses(sender, *, apps=global_apps, **kwargs):
         for name, color, description in statuses:
             status, _ = Status.objects.get_or_create(name=name, defaults={"color": color, "description": description})
             status.content_types.add(content_type)
+
+
+def create_renewal_owner_role(sender, *, apps=global_apps, **kwargs):
+    """Create the "Renewal owner" Role (or reuse one of that name) and make it selectable on contact associations.
+
+    A Role is offered on an association when its content types include ContactAssociation (RoleField limits choices
+    by the model holding the field), so that is the content type it is bound to; the contract is the associated object.
+    """
+    ContentType = apps.get_model("contenttypes", "ContentType")  # noqa: N806
+    Role = apps.get_model("extras", "Role")  # noqa: N806
+    role, _ = Role.objects.get_or_create(
+        name=RENEWAL_OWNER_ROLE,
+        defaults={"color": RENEWAL_OWNER_ROLE_COLOR, "description": RENEWAL_OWNER_ROLE_DESCRIPTION},
+    )
+    role.content_types.add(ContentType.objects.get_for_model(apps.get_model("extras", "ContactAssociation")))
 
 
 @receiver(post_delete, dispatch_uid="nautobot_contracts_remove_assignments")

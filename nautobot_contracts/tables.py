@@ -17,6 +17,7 @@ from nautobot.apps.tables import (
 from nautobot_contracts import clock
 from nautobot_contracts.models import (
     Contract,
+    ContractAlert,
     ContractAssignment,
     ContractAttachment,
     CostSnapshot,
@@ -241,3 +242,42 @@ class CostSnapshotTable(BaseTable):
             "coverage_gap_count", "captured_at",
         )  # fmt: skip
         default_columns = fields
+
+
+def badge(css_class, label):
+    """A Bootstrap badge (severity and state of alerts)."""
+    return format_html('<span class="badge bg-{}">{}</span>', css_class, label)
+
+
+class ContractAlertTable(BaseTable):
+    """Contract alerts with severity and state badges; selectable for the bulk Acknowledge / Snooze-until edit."""
+
+    pk = ToggleColumn()
+    alert = tables.Column(accessor="pk", linkify=True, orderable=False, verbose_name="Alert")
+    severity = tables.Column()
+    state = tables.Column()
+    contract = tables.Column(linkify=True)
+    provider = tables.Column(accessor="contract__provider", linkify=True, verbose_name="Provider")
+    invoice = tables.Column(linkify=True)
+    acknowledged_by = tables.Column()
+    tags = TagColumn(url_name="plugins:nautobot_contracts:contractalert_list")
+
+    class Meta(BaseTable.Meta):
+        model = ContractAlert
+        fields = (
+            "pk", "alert", "kind", "severity", "state", "contract", "provider", "invoice", "currency", "metric",
+            "occasion", "due_date", "message", "first_seen", "last_seen", "snoozed_until", "acknowledged_by",
+            "acknowledged_at", "ack_comment", "resolved_at", "notified_severity", "notified_at", "tags",
+        )  # fmt: skip
+        default_columns = (
+            "pk", "alert", "kind", "severity", "state", "contract", "due_date", "message", "snoozed_until",
+        )  # fmt: skip
+
+    def render_alert(self, record):
+        return record.get_kind_display()
+
+    def render_severity(self, record):
+        return badge(record.get_severity_color(), record.get_severity_display())
+
+    def render_state(self, record):
+        return badge(record.get_state_color(), record.get_state_display())

@@ -2,14 +2,22 @@
 
 from urllib.parse import urlencode
 
+from django.contrib.contenttypes.models import ContentType
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.html import format_html
-from nautobot.apps.templatetags import hyperlinked_email, hyperlinked_phone_number, placeholder
+from nautobot.apps.templatetags import (
+    hyperlinked_email,
+    hyperlinked_object,
+    hyperlinked_object_with_color,
+    hyperlinked_phone_number,
+    placeholder,
+)
 from nautobot.apps.ui import (
     Button,
     ButtonColorChoices,
+    DataTablePanel,
     EChartsPanel,
     KeyValueTablePanel,
     ObjectDetailContent,
@@ -21,7 +29,7 @@ from nautobot.apps.views import get_obj_from_context
 
 from nautobot_contracts import clock, tables
 from nautobot_contracts.charts import ContractsChart, StackedBarChart, chart_amount
-from nautobot_contracts.services import dashboard, money, terms
+from nautobot_contracts.services import dashboard, money, notifications, terms
 
 TIER_BADGES = {
     terms.TIER_MISSED: ("bg-danger", "Missed: notice deadline passed"),
@@ -157,6 +165,54 @@ def contract_invoices_chart_data(context):
     }
 
 
+class RenewalOwnersPanel(DataTablePanel):
+    """The contract's renewal owners (Contacts and Teams in the role "Renewal owner") and a link to add one."""
+
+    context_data_key = "nautobot_contracts_renewal_owners"
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", "Renewal owners")
+        kwargs.setdefault("columns", ["type", "name", "email", "status"])
+        kwargs.setdefault("column_headers", ["Type", "Name", "E-mail", "Status"])
+        super().__init__(**kwargs)
+
+    def get_extra_context(self, context):
+        """The owners the viewer may see (services.notifications.renewal_owners)."""
+        contract = get_obj_from_context(context)
+        rows = [
+            {
+                "type": "Contact" if association.contact_id else "Team",
+                "name": hyperlinked_object(association.contact_or_team, "name"),
+                "email": hyperlinked_email(association.contact_or_team.email),
+                "status": hyperlinked_object_with_color(association.status),
+            }
+            for association in notifications.renewal_owners(contract, user=context["request"].user)
+        ]
+        context[self.context_data_key] = rows
+        return super().get_extra_context(context)
+
+    def render_footer_content(self, context):
+        """The "Add renewal owner" button: Nautobot's assign-contact form with this contract and the role filled in."""
+        if not context["request"].user.has_perm("extras.add_contactassociation"):
+            return ""
+        contract = get_obj_from_context(context)
+        query = {
+            "associated_object_type": ContentType.objects.get_for_model(contract).pk,
+            "associated_object_id": contract.pk,
+            "return_url": contract.get_absolute_url(),
+        }
+        role = notifications.renewal_owner_role()
+        if role is not None:
+            query["role"] = role.pk
+        return format_html(
+            '<div class="float-end"><a href="{}?{}" class="btn btn-primary btn-sm">'
+            '<span class="mdi mdi-account-plus" aria-hidden="true"></span> Add renewal owner</a></div>'
+            '<div class="clearfix"></div>',
+            reverse("extras:object_contact_team_assign"),
+            urlencode(query),
+        )
+
+
 #
 # Layouts, one per model
 #
@@ -213,6 +269,7 @@ contract_content = ObjectDetailContent(
                 "auto_renew",
                 "notice_period_days",
                 "renewal_term_months",
+                "alert_lead_days",
                 "cost_center",
                 "purchase_order",
                 "description",
@@ -228,6 +285,16 @@ contract_content = ObjectDetailContent(
             chart_class=ContractsChart,
             chart_kwargs={"data": contract_invoices_chart_data, "x_label": "Service month", "y_label": "Amount"},
             required_permissions=["nautobot_contracts.view_invoice"],
+        ),
+        RenewalOwnersPanel(section=SectionChoices.RIGHT_HALF, weight=150),
+        ObjectsTablePanel(
+            section=SectionChoices.FULL_WIDTH,
+            weight=150,
+            table_class=tables.ContractAlertTable,
+            table_filter="contract",
+            table_title="Alerts",
+            select_related_fields=["contract__provider", "invoice"],
+            exclude_columns=["contract", "provider"],
         ),
         ObjectsTablePanel(
             section=SectionChoices.FULL_WIDTH,
@@ -374,4 +441,64 @@ exchange_rate_content = ObjectDetailContent(
 
 cost_snapshot_content = ObjectDetailContent(
     panels=(ObjectFieldsPanel(section=SectionChoices.LEFT_HALF, weight=100, fields="__all__"),),
+)
+
+
+def severity_badge(value):
+    """The severity of an alert as its badge (detail page)."""
+    from nautobot_contracts.choices import AlertSeverityChoices  # pylint: disable=import-outside-toplevel
+
+    if not value:
+        return placeholder(value)
+    label = dict(AlertSeverityChoices.CHOICES).get(value, value)
+    return tables.badge(AlertSeverityChoices.CSS_CLASSES.get(value, "secondary"), label)
+
+
+def state_badge(value):
+    """The state of an alert as its badge (detail page)."""
+    from nautobot_contracts.choices import AlertStateChoices  # pylint: disable=import-outside-toplevel
+
+    label = dict(AlertStateChoices.CHOICES).get(value, value)
+    return tables.badge(AlertStateChoices.CSS_CLASSES.get(value, "secondary"), label)
+
+
+contract_alert_content = ObjectDetailContent(
+    panels=(
+        ObjectFieldsPanel(
+            label="Alert",
+            section=SectionChoices.LEFT_HALF,
+            weight=100,
+            fields=[
+                "kind",
+                "severity",
+                "state",
+                "contract",
+                "contract__provider",
+                "invoice",
+                "currency",
+                "metric",
+                "occasion",
+                "due_date",
+                "message",
+            ],  # fmt: skip
+            key_transforms={"contract__provider": "Provider"},
+            value_transforms={"severity": [severity_badge], "state": [state_badge]},
+        ),
+        ObjectFieldsPanel(
+            label="People",
+            section=SectionChoices.RIGHT_HALF,
+            weight=100,
+            fields=[
+                "first_seen",
+                "last_seen",
+                "acknowledged_by",
+                "acknowledged_at",
+                "ack_comment",
+                "snoozed_until",
+                "resolved_at",
+                "notified_severity",
+                "notified_at",
+            ],  # fmt: skip
+        ),
+    ),
 )

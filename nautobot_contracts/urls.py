@@ -17,6 +17,7 @@ router.register("contract-attachments", views.ContractAttachmentUIViewSet)
 router.register("invoice-attachments", views.InvoiceAttachmentUIViewSet)
 router.register("exchange-rates", views.ExchangeRateUIViewSet)
 router.register("cost-snapshots", views.CostSnapshotUIViewSet)
+router.register("alerts", views.ContractAlertUIViewSet)
 
 urlpatterns = [
     path("dashboard/", dashboard.DashboardView.as_view(), name="dashboard"),

@@ -3,14 +3,16 @@
 CSV imports on the `<model>/import/` pages go through `csv_import` (all or nothing, every bad line reported).
 """
 
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, QueryDict
 from django.shortcuts import get_object_or_404
 from nautobot.apps.views import (
     GenericView,
     NautobotUIViewSet,
+    ObjectBulkUpdateViewMixin,
     ObjectChangeLogViewMixin,
     ObjectDetailViewMixin,
     ObjectListViewMixin,
+    ObjectNotesViewMixin,
 )
 
 from nautobot_contracts import filters, forms, tables, ui
@@ -18,6 +20,7 @@ from nautobot_contracts.api import serializers
 from nautobot_contracts.csv_import import CSVImportViewMixin
 from nautobot_contracts.models import (
     Contract,
+    ContractAlert,
     ContractAssignment,
     ContractAttachment,
     CostSnapshot,
@@ -138,6 +141,38 @@ class CostSnapshotUIViewSet(ObjectListViewMixin, ObjectDetailViewMixin, ObjectCh
     serializer_class = serializers.CostSnapshotSerializer
     table_class = tables.CostSnapshotTable
     object_detail_content = ui.cost_snapshot_content
+
+
+class ContractAlertUIViewSet(
+    ObjectListViewMixin,
+    ObjectDetailViewMixin,
+    ObjectBulkUpdateViewMixin,
+    ObjectChangeLogViewMixin,
+    ObjectNotesViewMixin,
+):
+    """Alerts, raised and resolved by the Jobs: list, detail, and a bulk edit that acknowledges or snoozes.
+
+    The list opens on "needs action"; there are no add, edit, delete or import routes.
+    """
+
+    queryset = ContractAlert.objects.select_related("contract__provider", "invoice", "acknowledged_by")
+    action_buttons = ("export",)
+    lookup_value_regex = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+    filterset_class = filters.ContractAlertFilterSet
+    filterset_form_class = forms.ContractAlertFilterForm
+    bulk_update_form_class = forms.ContractAlertBulkEditForm
+    serializer_class = serializers.ContractAlertSerializer
+    table_class = tables.ContractAlertTable
+    object_detail_content = ui.contract_alert_content
+
+    def get_filter_params(self, request):
+        """With no filter (and no saved view, and not "remove all filters"), the list shows what needs action."""
+        params = super().get_filter_params(request)
+        untouched = not params and not request.GET.get("saved_view") and not request.GET.get("all_filters_removed")
+        if self.action == "list" and untouched:
+            params = QueryDict(mutable=True)
+            params["needs_action"] = "True"
+        return params
 
 
 class AttachmentDownloadView(GenericView):

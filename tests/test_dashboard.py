@@ -28,6 +28,7 @@ from nautobot.dcim.models import Device, Location
 from nautobot.extras.models import Status
 from nautobot.tenancy.models import Tenant
 
+from nautobot_contracts import clock
 from nautobot_contracts.choices import BillingPeriodChoices
 from nautobot_contracts.models import (
     Contract,
@@ -274,7 +275,7 @@ class DashboardViewTest(TestCase):
         self.user.save()
         response = self.get()
         self.assertHttpStatus(response, 200)
-        self.assertEqual(response.context["as_of"], datetime.date.today())
+        self.assertEqual(response.context["as_of"], clock.today())
 
     def test_bad_inputs_are_400_with_a_message(self):
         self.user.is_superuser = True

@@ -49,6 +49,7 @@ import yaml
 from nautobot_contracts import NautobotContractsConfig
 from nautobot_contracts.models import (
     Contract,
+    ContractAlert,
     ContractAssignment,
     ContractAttachment,
     CostSnapshot,
@@ -1103,6 +1104,7 @@ class DocsInSyncTest(SimpleTestCase):
             InvoiceAttachment: "attachments.md",
             CostSnapshot: "costsnapshot.md",
             ExchangeRate: "exchangerate.md",
+            ContractAlert: "contractalert.md",
         }
         inherited = {"id", "created", "last_updated", "_custom_field_data", "tags", "natural_slug"}
         for model, page in pages.items():

@@ -19,7 +19,7 @@ from nautobot.users.models import ObjectPermission, User
 
 from nautobot_contracts.choices import BillingPeriodChoices as Period
 from nautobot_contracts.jobs import costs as cost_jobs, renewals as renewal_jobs
-from nautobot_contracts.models import Contract, CostSnapshot
+from nautobot_contracts.models import Contract, ContractAlert, CostSnapshot
 from tests import factories
 from tests.pinning import pin_today
 from tests.test_services_money import build_dataset
@@ -125,10 +125,10 @@ class JobMetaTest(JobTestCase):
 
     def test_meta(self):
         expected = {
-            RENEWALS: ("Check upcoming renewals", True),
+            RENEWALS: ("Check upcoming renewals", False),  # writes renewal alerts
             REPORT: ("Monthly cost report", True),
             SNAPSHOT: ("Capture cost history snapshot", False),
-            ANOMALIES: ("Detect cost anomalies", True),
+            ANOMALIES: ("Detect cost anomalies", False),  # writes cost anomaly alerts
         }
         for job, (name, read_only) in expected.items():
             job_class, job_model = get_job_class_and_model(*job)
@@ -241,7 +241,7 @@ class RenewalJobTest(JobTestCase):
         job_result = run(RENEWALS)
         self.assertEqual(job_result.status, JobResultStatusChoices.STATUS_SUCCESS, job_result.traceback)
         result = job_result.result
-        self.assertEqual(set(result), {"as_of", "window_days", "counts", "contracts"})
+        self.assertEqual(set(result), {"as_of", "window_days", "counts", "contracts", "alerts"})
         self.assertEqual((result["as_of"], result["window_days"]), (TODAY.isoformat(), 90))
         self.assertEqual(result["counts"], {"missed": 1, "urgent": 3, "soon": 1, "upcoming": 2})
         by_name = {row["name"]: row for row in result["contracts"]}
@@ -312,9 +312,12 @@ class RenewalJobTest(JobTestCase):
 
     def test_queries_do_not_grow_with_contracts(self):
         run(RENEWALS)  # creates the user, warms caches
+        ContractAlert.objects.all().delete()  # both measured runs create their alerts (in bulk)
         small_result, small = data_queries(RENEWALS)
         bulk_contracts((self.acme, self.globex, self.initech), TODAY - DAY * 100, lambda i: TODAY + DAY * (i % 80))
+        ContractAlert.objects.all().delete()
         large_result, large = data_queries(RENEWALS)
+        self.assertGreater(large_result.result["alerts"]["created"], small_result.result["alerts"]["created"])
         self.assertEqual(len(large_result.result["contracts"]), len(small_result.result["contracts"]) + 45)
         self.assertEqual(large, small)
 
@@ -510,6 +513,8 @@ class AnomalyJobTest(JobTestCase):
                 ],
                 "currencies_checked": ["EUR", "GBP", "USD"],
                 "as_of": TODAY.isoformat(),
+                # The EUR fall (-25%) and the USD rise (+50%) beyond the 20% threshold; "new" raises no alert.
+                "alerts": {"created": 2, "updated": 0, "resolved": 0},
             },
         )  # fmt: skip
         warnings = logs(job_result, LogLevelChoices.LOG_WARNING)

@@ -467,13 +467,14 @@ class NavigationTest(TestCase):
             set(items),
             {
                 "Dashboard", "Service providers", "Contracts", "Invoices", "Assignments", "Contract attachments",
-                "Invoice attachments", "Exchange rates", "Cost snapshots", "Calendar", "Feed tokens",
+                "Invoice attachments", "Exchange rates", "Cost snapshots", "Calendar", "Feed tokens", "Alerts",
             },
         )  # fmt: skip
         # The dashboard is the first item of the Contracts menu.
         first_group = min(tab.groups, key=lambda group: group.weight)
         self.assertEqual(min(first_group.items, key=lambda item: item.weight).name, "Dashboard")
         self.assertEqual(items["Cost snapshots"].buttons, ())
+        self.assertEqual(items["Alerts"].buttons, ())  # raised by the Jobs: no add or import
         self.assertEqual([button.title for button in items["Contracts"].buttons], ["Add", "Import"])
         # Attachments are uploaded through the add form: CSV cannot carry a file.
         self.assertEqual([button.title for button in items["Contract attachments"].buttons], ["Add"])

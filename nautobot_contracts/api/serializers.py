@@ -28,6 +28,7 @@ from nautobot_contracts.compat import (
 from nautobot_contracts.currencies import CurrencyField, normalize_currency
 from nautobot_contracts.models import (
     Contract,
+    ContractAlert,
     ContractAssignment,
     ContractAttachment,
     CostSnapshot,
@@ -420,3 +421,36 @@ class ExchangeRateSerializer(
     class Meta:
         model = ExchangeRate
         fields = "__all__"
+
+
+class ContractAlertSerializer(
+    SparseFieldsMixin, CurrencyMappingMixin, NautobotModelSerializer, TaggedModelSerializerMixin
+):
+    """Contract alert: the Jobs write it; a PATCH changes only state, ack_comment and snoozed_until.
+
+    The model's clean() applies services.alerts.person_change_errors; a refused change is a 400.
+    """
+
+    WRITABLE_FIELDS = ("state", "ack_comment", "snoozed_until")
+    CREATE_REFUSED = "Contract alerts are raised only by the app's Jobs."
+
+    class Meta:
+        model = ContractAlert
+        fields = "__all__"
+
+    def get_fields(self):
+        """Every field read-only except the three a person may change."""
+        fields = super().get_fields()
+        for name, field in fields.items():
+            if name not in self.WRITABLE_FIELDS:
+                field.read_only = True
+        return fields
+
+    def validate(self, attrs):
+        """Creating through this serializer is refused; a change is checked by the model's clean() (a 400)."""
+        if self.instance is None:
+            raise serializers.ValidationError(self.CREATE_REFUSED)
+        return super().validate(attrs)
+
+    def create(self, validated_data):
+        raise serializers.ValidationError(self.CREATE_REFUSED)

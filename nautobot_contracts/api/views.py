@@ -187,3 +187,17 @@ class ExchangeRateViewSet(ContractsModelViewSet):
     queryset = models.ExchangeRate.objects.all()
     serializer_class = serializers.ExchangeRateSerializer
     filterset_class = filters.ExchangeRateFilterSet
+
+
+class ContractAlertViewSet(ContractsModelViewSet):
+    """Contract alerts: list, retrieve and PATCH (state, ack_comment, snoozed_until).
+
+    The Jobs raise and resolve them, so POST, PUT and DELETE answer 405.
+    """
+
+    http_method_names = ["get", "patch", "head", "options"]
+    queryset = models.ContractAlert.objects.select_related(
+        "contract__provider", "contract__status", "invoice", "acknowledged_by"
+    )
+    serializer_class = serializers.ContractAlertSerializer
+    filterset_class = filters.ContractAlertFilterSet

@@ -2,13 +2,16 @@
 
 from nautobot.apps.jobs import register_jobs
 
-from nautobot_contracts.jobs import costs, coverage, imports, renewals
+from nautobot_contracts.jobs import costs, coverage, imports, invoices, renewals
+from nautobot_contracts.jobs.notifications import jobs as notification_jobs
 
 jobs = (
     *renewals.jobs,
     *costs.jobs,
+    *invoices.jobs,
     *coverage.jobs,
     *imports.jobs,
+    *notification_jobs,
 )
 
 register_jobs(*jobs)

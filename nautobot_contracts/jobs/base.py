@@ -164,3 +164,16 @@ class ContractsJob(Job):
         # job's transaction, so they survive a rollback.
         alias = job_logs_database() if self.job_result.use_job_logs_db and job_logs_database() else "default"
         JobLogEntry.objects.using(alias).bulk_create(entries, batch_size=1000)
+
+
+def log_alert_counts(job, label, written):
+    """One log line for what an alert-raising Job wrote (a services.alerts.AlertWrite)."""
+    counts = written.counts()
+    job.logger.info(
+        "%s alerts: %d created, %d updated (%d escalated), %d resolved.",
+        label.capitalize(),
+        counts["created"],
+        counts["updated"],
+        len(written.risen),
+        counts["resolved"],
+    )

@@ -12,10 +12,11 @@ from nautobot_contracts.jobs.base import (
     as_of_var,
     bounded_integer_var,
     csv_text,
+    log_alert_counts,
     parse_date,
 )
 from nautobot_contracts.models import Contract, ContractAssignment, ServiceProvider
-from nautobot_contracts.services import anomalies, coverage, fx, money, snapshots
+from nautobot_contracts.services import alerts, anomalies, coverage, fx, money, snapshots
 from nautobot_contracts.services.access import restrict
 from nautobot_contracts.services.money import money_str
 
@@ -262,9 +263,8 @@ class DetectCostAnomalies(ContractsJob):
         name = "Detect cost anomalies"
         description = (
             "Warns about rises and falls in monthly burn and 90-day renewal forecast beyond a threshold, new and "
-            "vanished currencies, and stale cost history."
+            "vanished currencies, and stale cost history. Raises and resolves cost anomaly alerts."
         )
-        read_only = True
 
     def run(self, as_of=None, threshold_pct=None, lookback_days=None):  # pylint: disable=arguments-differ
         """Check the cost history the running user may view."""
@@ -293,7 +293,14 @@ class DetectCostAnomalies(ContractsJob):
             report.baseline_date.isoformat() if report.baseline_date else "none",
             len(found),
         )
-        return {"as_of": as_of.isoformat(), "anomalies": found, "currencies_checked": report.currencies_checked}
+        written = alerts.sync_anomaly_alerts(report, threshold_pct, as_of)
+        log_alert_counts(self, "cost anomaly", written)
+        return {
+            "as_of": as_of.isoformat(),
+            "anomalies": found,
+            "currencies_checked": report.currencies_checked,
+            "alerts": written.counts(),
+        }
 
 
 def describe_anomaly(entry, lookback_days, threshold_pct):

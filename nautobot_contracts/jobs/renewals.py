@@ -12,9 +12,11 @@ from nautobot_contracts.jobs.base import (
     as_of_var,
     bounded_integer_var,
     csv_text,
+    log_alert_counts,
     parse_date,
 )
 from nautobot_contracts.models import ServiceProvider
+from nautobot_contracts.services import alerts
 from nautobot_contracts.services.money import money_str
 from nautobot_contracts.services.renewals import tier_counts, upcoming_renewals
 from nautobot_contracts.services.terms import TIER_MISSED, TIER_URGENT
@@ -51,12 +53,11 @@ class CheckUpcomingRenewals(ContractsJob):
         name = "Check upcoming renewals"
         description = (
             "Ranks active contracts by days to their notice deadline: missed, urgent, soon, upcoming. "
-            "Attaches the list as CSV."
+            "Attaches the list as CSV, and raises, escalates and resolves the contracts' renewal alerts."
         )
-        read_only = True
 
     def run(self, as_of=None, window_days=None, include_missed=True, providers=None, tenant=None):  # pylint: disable=arguments-differ
-        """Rank the contracts the running user may view and report them."""
+        """Rank the contracts the running user may view, report them and bring their renewal alerts up to date."""
         as_of = parse_date(as_of)
         window_days = get_setting("renewal_window_days") if window_days is None else window_days
         items = upcoming_renewals(
@@ -94,7 +95,16 @@ class CheckUpcomingRenewals(ContractsJob):
             ", ".join(f"{count} {tier}" for tier, count in counts.items()),
         )
         self.create_file(f"upcoming-renewals-{as_of.isoformat()}.csv", csv_text(CSV_COLUMNS, rows))
-        return {"as_of": as_of.isoformat(), "window_days": window_days, "counts": counts, "contracts": rows}
+        # Alerts follow each contract's lead time (not the window) over the same providers/tenant selection.
+        written = alerts.sync_renewal_alerts(as_of, user=self.user, providers=providers, tenant=tenant)
+        log_alert_counts(self, "renewal", written)
+        return {
+            "as_of": as_of.isoformat(),
+            "window_days": window_days,
+            "counts": counts,
+            "contracts": rows,
+            "alerts": written.counts(),
+        }
 
     @staticmethod
     def _log_line(item, row):

@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("nautobot_contracts", "0004_bounded_inputs_and_money"),
+        ("nautobot_contracts", "0005_contract_alerts"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -1,5 +1,6 @@
 """Data models of nautobot-contracts: one module per concept."""
 
+from nautobot_contracts.models.alerts import ContractAlert
 from nautobot_contracts.models.assignments import ContractAssignment
 from nautobot_contracts.models.attachments import ContractAttachment, InvoiceAttachment
 from nautobot_contracts.models.contracts import Contract
@@ -11,6 +12,7 @@ from nautobot_contracts.models.snapshots import CostSnapshot
 
 __all__ = (
     "Contract",
+    "ContractAlert",
     "ContractAssignment",
     "ContractAttachment",
     "CostSnapshot",

@@ -24,6 +24,10 @@ from nautobot_contracts.models.money import (
 )
 from nautobot_contracts.models.providers import UnicodeSafeNaturalSlugMixin
 
+# Bounds of a contract's own renewal-alert lead time (days before the notice deadline).
+ALERT_LEAD_DAYS_MIN = 1
+ALERT_LEAD_DAYS_MAX = 3650
+
 # How many offending related objects a validation message names before "and more".
 NAMED_IN_ERRORS = 3
 
@@ -64,6 +68,15 @@ class Contract(UnicodeSafeNaturalSlugMixin, PrimaryModel):
         validators=[MinValueValidator(RENEWAL_TERM_MONTHS_MIN), MaxValueValidator(RENEWAL_TERM_MONTHS_MAX)],
         help_text=f"Length of each renewal term, in months ({RENEWAL_TERM_MONTHS_MIN} to {RENEWAL_TERM_MONTHS_MAX})",
     )
+    alert_lead_days = models.PositiveIntegerField(
+        blank=True,
+        null=True,
+        validators=[MinValueValidator(ALERT_LEAD_DAYS_MIN), MaxValueValidator(ALERT_LEAD_DAYS_MAX)],
+        help_text=(
+            f"Days before the notice deadline a renewal alert is raised ({ALERT_LEAD_DAYS_MIN} to "
+            f"{ALERT_LEAD_DAYS_MAX}); empty: the renewal_alert_days setting"
+        ),
+    )
     cost_center = models.CharField(max_length=CHARFIELD_MAX_LENGTH, blank=True)
     purchase_order = models.CharField(max_length=CHARFIELD_MAX_LENGTH, blank=True)
     description = models.CharField(max_length=CHARFIELD_MAX_LENGTH, blank=True)
@@ -93,6 +106,7 @@ class Contract(UnicodeSafeNaturalSlugMixin, PrimaryModel):
             date_range_constraint("contract", "start_date"),
             date_range_constraint("contract", "end_date"),
             range_constraint("contract", "notice_period_days", 0, NOTICE_DAYS_MAX, nullable=True),
+            range_constraint("contract", "alert_lead_days", ALERT_LEAD_DAYS_MIN, ALERT_LEAD_DAYS_MAX, nullable=True),
             range_constraint("contract", "renewal_term_months", RENEWAL_TERM_MONTHS_MIN, RENEWAL_TERM_MONTHS_MAX),
         ]
         indexes = [models.Index(fields=["end_date"]), models.Index(fields=["currency", "start_date"])]

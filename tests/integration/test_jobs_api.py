@@ -27,6 +27,7 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
 from django.db import connection
+from django.db.models import Q
 from django.test import SimpleTestCase
 from nautobot.core.celery import app as celery_app
 from nautobot.core.utils.cache import construct_cache_key
@@ -40,7 +41,7 @@ from rest_framework.test import APIClient
 
 from nautobot_contracts import clock
 from nautobot_contracts.choices import BillingPeriodChoices as Period
-from nautobot_contracts.models import Contract, CostSnapshot, ExchangeRate, ServiceProvider
+from nautobot_contracts.models import Contract, ContractAlert, CostSnapshot, ExchangeRate, Invoice, ServiceProvider
 from tests import factories
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -54,6 +55,7 @@ JOB_NAMES = {
     "MonthlyCostReport": "Monthly cost report",
     "CaptureCostSnapshot": "Capture cost history snapshot",
     "DetectCostAnomalies": "Detect cost anomalies",
+    "CheckOverdueInvoices": "Check overdue invoices",
 }
 WORKER_START_TIMEOUT = 90
 JOB_TIMEOUT = 60
@@ -222,9 +224,14 @@ class JobsOverRestWithCeleryWorkerTest(SimpleTestCase):
         self.initech = factories.ServiceProviderFactory(name=f"{PREFIX}Initech")
         common = {"start_date": t - relativedelta(years=1), "status": factories.status_for(Contract, "Active")}
         # USD 1000/month, notice 30, term ends in 20 days: its notice deadline passed 10 days ago (missed).
-        factories.ContractFactory(
+        acme_missed = factories.ContractFactory(
             name=f"{PREFIX}acme-missed", provider=self.acme, currency="USD", recurring_cost=Decimal("1000.00"),
             end_date=t + day * 20, notice_period_days=30, **common,
+        )  # fmt: skip
+        # Open, due 40 days ago: an urgent overdue-invoice alert (more than 30 days overdue).
+        factories.InvoiceFactory(
+            contract=acme_missed, invoice_number=f"{PREFIX}INV-1", invoice_date=t - day * 70, due_date=t - day * 40,
+            period_start=t - day * 100, period_end=t - day * 71,
         )  # fmt: skip
         # EUR 300/quarter = 100/month, auto-renews, deadline in 25 days: urgent (within 2 x 14).
         factories.ContractFactory(
@@ -257,7 +264,7 @@ class JobsOverRestWithCeleryWorkerTest(SimpleTestCase):
             ("extras", "job"), ("extras", "jobresult"), ("extras", "joblogentry"), ("extras", "fileproxy"),
             ("nautobot_contracts", "contract"), ("nautobot_contracts", "contractassignment"),
             ("nautobot_contracts", "serviceprovider"), ("nautobot_contracts", "exchangerate"),
-            ("nautobot_contracts", "costsnapshot"), ("dcim", "device"),
+            ("nautobot_contracts", "costsnapshot"), ("nautobot_contracts", "invoice"), ("dcim", "device"),
         ):  # fmt: skip
             actions = ["view", "run"] if model == "job" else ["view"]
             permission = ObjectPermission.objects.create(name=f"{self.user.username} {model}", actions=actions)
@@ -275,6 +282,15 @@ class JobsOverRestWithCeleryWorkerTest(SimpleTestCase):
         ObjectChange.objects.filter(user__in=users).delete()
         ObjectPermission.objects.filter(name__startswith=PREFIX).delete()
         users.delete()
+        # Alerts the Jobs raised for this test's contracts, invoices and cost history (committed like the rest).
+        ContractAlert.objects.filter(
+            Q(contract__name__startswith=PREFIX) | Q(invoice__invoice_number__startswith=PREFIX)
+        ).delete()
+        anomaly_alerts = ContractAlert.objects.filter(kind="cost_anomaly")
+        if not earlier_runs:
+            anomaly_alerts = anomaly_alerts.filter(occasion__in=self.snapshot_dates)
+        anomaly_alerts.delete()
+        Invoice.objects.filter(invoice_number__startswith=PREFIX).delete()
         Contract.objects.filter(name__startswith=PREFIX).delete()
         ServiceProvider.objects.filter(name__startswith=PREFIX).delete()
         ExchangeRate.objects.filter(description=PREFIX).delete()
@@ -363,6 +379,21 @@ class JobsOverRestWithCeleryWorkerTest(SimpleTestCase):
         warnings = [entry["log_object"] for entry in logs if entry["log_level"] == "warning"]
         self.assertEqual(warnings, [f"{PREFIX}acme-missed", f"{PREFIX}globex-urgent"])
         self.assertIn(f"{PREFIX}globex-urgent", self.download_csv(job_result))
+        # Renewal alerts within the default 90-day lead time: acme (missed) and globex (urgent); initech's deadline is
+        # 100 days away. A re-run for the same day changes nothing.
+        self.assertEqual(result["alerts"], {"created": 2, "updated": 0, "resolved": 0})
+        stored = ContractAlert.objects.filter(kind="renewal_notice", contract__name__startswith=PREFIX)
+        self.assertEqual(
+            sorted(stored.values_list("contract__name", "severity", "state")),
+            [(f"{PREFIX}acme-missed", "missed", "open"), (f"{PREFIX}globex-urgent", "urgent", "open")],
+        )
+        job_result, _ = self.run_job("Check upcoming renewals", {"as_of": ran_on.isoformat()})
+        self.assertEqual(job_result["result"]["alerts"], {"created": 0, "updated": 0, "resolved": 0})
+
+        job_result, _ = self.run_job("Check overdue invoices", {"as_of": t})
+        self.assertEqual(job_result["result"], {"as_of": t, "alerts": {"created": 1, "updated": 0, "resolved": 0}})
+        overdue = ContractAlert.objects.get(kind="invoice_overdue", invoice__invoice_number=f"{PREFIX}INV-1")
+        self.assertEqual((overdue.severity, overdue.due_date), ("urgent", self.today - datetime.timedelta(days=40)))
 
         job_result, logs = self.run_job("Monthly cost report", {"as_of": t})
         self.assertEqual(
@@ -410,6 +441,8 @@ class JobsOverRestWithCeleryWorkerTest(SimpleTestCase):
              ("rise", "USD", "monthly_burn", "100.00")],
         )  # fmt: skip
         self.assertEqual(job_result["result"]["currencies_checked"], ["EUR", "GBP", "JPY", "USD"])
+        # The JPY fall and the USD rise (both 100%, at least twice the threshold: urgent); "new" raises none.
+        self.assertEqual(job_result["result"]["alerts"], {"created": 2, "updated": 0, "resolved": 0})
         self.assertEqual([entry["log_level"] for entry in logs].count("warning"), 3)
 
         # Bad inputs: a form error (400) and no JobResult.
@@ -419,6 +452,7 @@ class JobsOverRestWithCeleryWorkerTest(SimpleTestCase):
             ("Monthly cost report", {"as_of": "2026-02-30"}, "as_of"),
             ("Capture cost history snapshot", {"as_of": "not a date"}, "as_of"),
             ("Detect cost anomalies", {"threshold_pct": 0}, "threshold_pct"),
+            ("Check overdue invoices", {"as_of": "yesterday"}, "as_of"),
         ):
             response = self.client.post(self.run_url(job_name), {"data": data}, format="json")
             self.assertEqual(response.status_code, 400, response.content)
