@@ -28,6 +28,10 @@ class NautobotContractsConfig(NautobotAppConfig):
         "renewal_urgent_days": 14,
         "renewal_soon_days": 30,
         "default_renewal_term_months": 12,
+        # Billing: days after a billing period starts before a period without an invoice is missing; the month
+        # (1..12) in which the fiscal year of budgets starts.
+        "invoice_grace_days": 30,
+        "fiscal_year_start_month": 1,
         # Coverage: contract types that count as device coverage unless a run says otherwise.
         "coverage_contract_types": ["support", "maintenance", "warranty"],
         # Assignments: the object types a contract may be attached to ("app_label.model").
