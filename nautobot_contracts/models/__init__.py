@@ -1,6 +1,7 @@
 """Data models of nautobot-contracts: one module per concept."""
 
 from nautobot_contracts.models.assignments import ContractAssignment
+from nautobot_contracts.models.budgets import Budget
 from nautobot_contracts.models.attachments import ContractAttachment, InvoiceAttachment
 from nautobot_contracts.models.contracts import Contract
 from nautobot_contracts.models.exchange_rates import ExchangeRate
@@ -9,6 +10,7 @@ from nautobot_contracts.models.providers import ServiceProvider
 from nautobot_contracts.models.snapshots import CostSnapshot
 
 __all__ = (
+    "Budget",
     "Contract",
     "ContractAssignment",
     "ContractAttachment",

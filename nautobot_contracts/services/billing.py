@@ -57,7 +57,7 @@ def add_months(day, months):
     return datetime.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
-@dataclass
+@dataclass(eq=False)
 class BillingPeriod:
     """One billing period of a contract with what was expected, what was invoiced and its state."""
 
@@ -169,7 +169,7 @@ def schedule(row, as_of, until=None):
     return periods
 
 
-def _period_for(periods, day):
+def period_for(periods, day):
     """The period containing `day` (periods are consecutive and sorted), or None."""
     if not periods or day < periods[0].start or day > periods[-1].end:
         return None
@@ -248,7 +248,7 @@ def contract_billing(as_of, user=None, queryset=None, grace_days=None, invoices=
         return result
     ids = [pk for pk, billing in result.items() if billing.periods]
     for invoice_id, contract_id, billed_from, amount in invoice_rows(ids, user=user, queryset=invoices):
-        period = _period_for(result[contract_id].periods, billed_from)
+        period = period_for(result[contract_id].periods, billed_from)
         if period is not None and period.start <= as_of:
             period.invoiced += amount
             period.invoice_ids.append(invoice_id)
