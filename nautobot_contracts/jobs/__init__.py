@@ -2,13 +2,14 @@
 
 from nautobot.apps.jobs import register_jobs
 
-from nautobot_contracts.jobs import costs, coverage, imports, renewals
+from nautobot_contracts.jobs import billing, costs, coverage, imports, renewals
 
 jobs = (
     *renewals.jobs,
     *costs.jobs,
     *coverage.jobs,
     *imports.jobs,
+    *billing.jobs,
 )
 
 register_jobs(*jobs)

@@ -40,7 +40,7 @@ VARIANCE_STATES = (STATE_OK, STATE_OVER, STATE_UNDER)
 # The contract columns the schedule needs; the status comes as its name.
 CONTRACT_VALUES = (
     "pk", "start_date", "end_date", "billing_period", "recurring_cost", "one_time_cost", "auto_renew",
-    "renewal_term_months", "currency", "status__name",
+    "renewal_term_months", "currency", "status__name", "name", "provider__name",
 )  # fmt: skip
 
 
@@ -89,6 +89,8 @@ class ContractBilling:
     contract_id: object
     currency: str
     periods: list
+    name: str = ""
+    provider: str = ""
 
     @property
     def expected_to_date(self):
@@ -243,7 +245,9 @@ def contract_billing(as_of, user=None, queryset=None, grace_days=None, invoices=
     rows = list(contract_rows(until or as_of, user=user, queryset=queryset))
     result = {}
     for row in rows:
-        result[row["pk"]] = ContractBilling(row["pk"], row["currency"], schedule(row, as_of, until=until))
+        result[row["pk"]] = ContractBilling(
+            row["pk"], row["currency"], schedule(row, as_of, until=until), row["name"], row["provider__name"]
+        )
     if not result:
         return result
     ids = [pk for pk, billing in result.items() if billing.periods]
@@ -329,7 +333,7 @@ def reconcile(as_of, user=None, queryset=None, grace_days=None):
     """Reconcile the contracts of `queryset` that `user` may view on `as_of` (two queries).
 
     Returns a ReconciliationSummary; `problems` holds (ContractBilling, BillingPeriod) for every missing, over- or
-    under-billed period, ordered by contract and period start.
+    under-billed period, ordered by contract name and period start.
     """
     figures = contract_billing(as_of, user=user, queryset=queryset, grace_days=grace_days)
     counts = dict.fromkeys(STATES, 0)
@@ -343,6 +347,7 @@ def reconcile(as_of, user=None, queryset=None, grace_days=None):
             if period.state in PROBLEM_STATES:
                 problems.append((billing, period))
         variance[billing.currency] += billing.variance_to_date
+    problems.sort(key=lambda item: (item[0].name, str(item[0].contract_id), item[1].start))
     return ReconciliationSummary(
         as_of=as_of,
         contracts_checked=len(figures),
