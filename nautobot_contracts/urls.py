@@ -17,6 +17,7 @@ router.register("contract-attachments", views.ContractAttachmentUIViewSet)
 router.register("invoice-attachments", views.InvoiceAttachmentUIViewSet)
 router.register("exchange-rates", views.ExchangeRateUIViewSet)
 router.register("cost-snapshots", views.CostSnapshotUIViewSet)
+router.register("budgets", views.BudgetUIViewSet)
 
 urlpatterns = [
     # The app's documentation, built by `invoke docs` into the package's static files.

@@ -15,5 +15,6 @@ router.register("contract-attachments", views.ContractAttachmentViewSet)
 router.register("invoice-attachments", views.InvoiceAttachmentViewSet)
 router.register("cost-snapshots", views.CostSnapshotViewSet)
 router.register("exchange-rates", views.ExchangeRateViewSet)
+router.register("budgets", views.BudgetViewSet)
 
 urlpatterns = router.urls

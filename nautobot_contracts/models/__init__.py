@@ -1,8 +1,8 @@
 """Data models of nautobot-contracts: one module per concept."""
 
 from nautobot_contracts.models.assignments import ContractAssignment
-from nautobot_contracts.models.budgets import Budget
 from nautobot_contracts.models.attachments import ContractAttachment, InvoiceAttachment
+from nautobot_contracts.models.budgets import Budget
 from nautobot_contracts.models.contracts import Contract
 from nautobot_contracts.models.exchange_rates import ExchangeRate
 from nautobot_contracts.models.invoices import Invoice
