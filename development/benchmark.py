@@ -11,7 +11,8 @@ reused when it already holds the data set at the requested scale.
 
 It then prints, for each measurement, the wall-clock seconds and the number of SQL queries: the coverage scan, the
 coverage Job end to end (CSV included), one device's Contracts panel, the REST lists of 1,000 contracts and 1,000
-assignments, and the four money Jobs when they are installed.
+assignments, the four money Jobs when they are installed, the Reconcile invoices Job and the REST list of 1,000
+contracts with only the billing fields.
 """
 
 import argparse
@@ -440,6 +441,25 @@ def run_measurements(user, today=None):  # pylint: disable=too-many-locals
             continue
         measure, _ = _run_job(f"Job: {name}", jobs[name], user)
         results.append(measure)
+
+    # Billing (issue 11): the reconciliation Job over every contract and invoice, and the contract REST list with
+    # only the computed billing fields (two queries for the page whatever its size).
+    billing_job = "Reconcile invoices"
+    if billing_job in jobs:
+        measure, job_result = _run_job(f"Job: {billing_job}", jobs[billing_job], user)
+        if job_result.result:
+            result = job_result.result
+            measure.note = (
+                f"{result.get('contracts_checked')} contracts, {result.get('periods_checked')} periods, "
+                f"{result.get('missing')} missing; {measure.note}"
+            )
+        results.append(measure)
+    billing_fields = "id,name,expected_to_date,invoiced_to_date,variance_to_date,missing_periods"
+    url = f"{reverse('plugins-api:nautobot_contracts-api:contract-list')}?limit=1000&fields={billing_fields}"
+    with Measure("REST list: 1,000 contracts, billing fields") as measure:
+        response = client.get(url, HTTP_ACCEPT="application/json")
+    measure.note = f"HTTP {response.status_code}, {len(response.json().get('results', []))} rows"
+    results.append(measure)
     return results
 
 
