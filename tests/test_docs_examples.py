@@ -48,6 +48,7 @@ import yaml
 
 from nautobot_contracts import NautobotContractsConfig
 from nautobot_contracts.models import (
+    Budget,
     Contract,
     ContractAssignment,
     ContractAttachment,
@@ -57,7 +58,7 @@ from nautobot_contracts.models import (
     InvoiceAttachment,
     ServiceProvider,
 )
-from nautobot_contracts.services import terms
+from nautobot_contracts.services import money, terms
 from tests.factories import (
     ContractAssignmentFactory,
     ContractFactory,
@@ -464,7 +465,7 @@ def check_create_contract(case, response, ctx):
     case.assertEqual(contract.provider.name, "Acme Networks")
     case.assertEqual(contract.status.name, "Active")
     case.assertEqual(contract.currency, "USD", "the currency is stored upper-case")
-    case.assertEqual(response.json()["monthly_cost"], terms.money_str(terms.monthly_cost(contract)))
+    case.assertEqual(response.json()["monthly_cost"], money.money_str(terms.monthly_cost(contract)))
     case.assertEqual(response.json()["notice_deadline"], str(terms.notice_deadline(contract, timezone.localdate())))
 
 
@@ -1103,6 +1104,7 @@ class DocsInSyncTest(SimpleTestCase):
             InvoiceAttachment: "attachments.md",
             CostSnapshot: "costsnapshot.md",
             ExchangeRate: "exchangerate.md",
+            Budget: "budget.md",
         }
         inherited = {"id", "created", "last_updated", "_custom_field_data", "tags", "natural_slug"}
         for model, page in pages.items():
