@@ -2,6 +2,7 @@
 
 import datetime
 from decimal import Decimal
+from unittest import mock
 
 from django.db import connections
 from django.test.utils import CaptureQueriesContext
@@ -151,3 +152,22 @@ class ReconcileInvoicesJobTest(JobLogsOnDefaultDatabase, TestCase):
         self.assertEqual((small[1:], large[1:]), ((2, 1), (32, 31)))
         self.assertEqual(small[0], large[0])
         self.assertLess(large[0], 50)
+
+
+class WarningCapTest(JobLogsOnDefaultDatabase, TestCase):
+    def test_warnings_are_capped_and_the_csv_lists_every_problem(self):
+        for index in range(3):
+            factories.ContractFactory(name=f"Unbilled {index}")  # January and February missing on AS_OF
+        _, job_model = get_job_class_and_model(MODULE, JOB)
+        with mock.patch.object(billing_jobs, "MAX_WARNINGS", 2):
+            job_result = run_job_for_testing(job_model, username="job-runner", job_kwargs={"as_of": AS_OF})
+        job_result.refresh_from_db()
+        warnings = JobLogEntry.objects.filter(job_result=job_result, log_level=LogLevelChoices.LOG_WARNING)
+        self.assertEqual(warnings.count(), 3)
+        self.assertEqual(
+            warnings.order_by("created").last().message,
+            "... and 4 more problem period(s): the attached CSV lists all 6.",
+        )
+        _, rows = read_csv(job_result)
+        self.assertEqual(len(rows) - 1, 6)
+        self.assertEqual(job_result.result["missing"], 6)

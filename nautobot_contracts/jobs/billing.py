@@ -21,6 +21,11 @@ from nautobot_contracts.services.money import money_str
 
 name = GROUPING  # pylint: disable=invalid-name  # the Job grouping shown in Nautobot
 
+# Warnings logged one per problem period, at most this many (a badly kept estate can have tens of thousands, whose
+# log entries would cost more than the reconciliation); the CSV always lists every problem period.
+MAX_WARNINGS = 1000
+_PK_PLACEHOLDER = "00000000-0000-0000-0000-000000000000"
+
 CSV_COLUMNS = (
     "contract_id", "contract", "provider", "currency", "period_start", "period_end", "expected", "invoiced",
     "variance", "invoices", "state",
@@ -68,10 +73,16 @@ class ReconcileInvoices(ContractsJob):
         overdue_count, overdue_amounts = overdue_totals(as_of, user=self.user, queryset=invoices)
 
         rows = [self._row(contract, period) for contract, period in summary.problems]
-        self.log_lines(
-            self._log_line(contract, period, row)
-            for (contract, period), row in zip(summary.problems, rows, strict=True)
-        )
+        url = Contract(pk=_PK_PLACEHOLDER).get_absolute_url()  # one reverse() for every line's link
+        lines = [
+            self._log_line(contract, period, row, url)
+            for (contract, period), row in zip(summary.problems[:MAX_WARNINGS], rows, strict=False)
+        ]
+        if len(rows) > MAX_WARNINGS:
+            more = len(rows) - MAX_WARNINGS
+            message = f"... and {more} more problem period(s): the attached CSV lists all {len(rows)}."
+            lines.append((LogLevelChoices.LOG_WARNING, message, None))
+        self.log_lines(lines)
         counts = summary.counts
         self.logger.info(
             "%d contract(s), %d billing period(s) started by %s (grace %d days): %d missing, %d over-billed, "
@@ -117,8 +128,8 @@ class ReconcileInvoices(ContractsJob):
         }
 
     @staticmethod
-    def _log_line(contract, period, row):
-        """One warning per problem period, linked to its contract (an unsaved instance: its URL needs only the pk)."""
+    def _log_line(contract, period, row, url_template):
+        """One warning per problem period, linked to its contract."""
         if period.state == billing.STATE_MISSING:
             what = f"no invoice, {row['expected']} {row['currency']} expected"
         else:
@@ -131,7 +142,22 @@ class ReconcileInvoices(ContractsJob):
             f"{period.state.upper()}: {row['contract']} ({row['provider']}), "
             f"{row['period_start']} to {row['period_end']}: {what}."
         )
-        return LogLevelChoices.LOG_WARNING, message, Contract(pk=contract.contract_id, name=contract.name)
+        return LogLevelChoices.LOG_WARNING, message, LogTarget(contract.name, url_template, contract.contract_id)
+
+
+class LogTarget:
+    """What a log line links to: the contract's name and URL, without building a model instance per line."""
+
+    def __init__(self, name, url_template, pk):
+        self.name = name
+        self.url = url_template.replace(_PK_PLACEHOLDER, str(pk))
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        """The contract's page."""
+        return self.url
 
 
 jobs = (ReconcileInvoices,)

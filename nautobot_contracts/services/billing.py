@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 import datetime
 from decimal import Decimal
 from types import SimpleNamespace
+import uuid
 
-from django.db.models import F, Q
-from django.db.models.functions import Coalesce
+from django.db.models import F, Q, TextField
+from django.db.models.functions import Cast, Coalesce
 
 from nautobot_contracts.app_settings import get_setting
 from nautobot_contracts.choices import BillingPeriodChoices
@@ -68,6 +69,8 @@ class BillingPeriod:
     expected: Decimal
     prorated: bool = False
     invoiced: Decimal = ZERO
+    # Invoices counted here (two or more: overlapping bills, credit notes); their ids only when asked for.
+    invoice_count: int = 0
     invoice_ids: list = field(default_factory=list)
     state: str = STATE_PENDING
 
@@ -75,11 +78,6 @@ class BillingPeriod:
     def variance(self):
         """invoiced - expected."""
         return self.invoiced - self.expected
-
-    @property
-    def invoice_count(self):
-        """Number of invoices counted in this period (two or more: overlapping bills, credit notes)."""
-        return len(self.invoice_ids)
 
 
 @dataclass
@@ -185,29 +183,40 @@ def period_for(periods, day):
     return periods[low]
 
 
-def invoice_rows(contract_ids, user=None, queryset=None):
-    """(id, contract_id, billed_from, amount) of the non-Cancelled invoices of the contracts, in one query.
+def uuid_text(name):
+    """A UUID column as text, for `values()` over many rows."""
+    # UUIDs are fetched as text: psycopg2's UUID conversion costs more than the whole query on 200k rows.
+    return Cast(name, output_field=TextField())
 
-    An invoice belongs to the period containing its `period_start`; one without a service period is placed by its
-    invoice date.
+
+def invoice_rows(contracts, user=None, queryset=None, with_ids=False):
+    """(contract key, billed_from, amount[, invoice key]) of the non-Cancelled invoices of `contracts`: one query.
+
+    `contracts` is a Contract queryset (used as a subquery); keys are the UUIDs as text. An invoice belongs to the
+    period containing its `period_start`; one without a service period is placed by its invoice date.
     """
     from nautobot_contracts.models import Invoice  # pylint: disable=import-outside-toplevel
 
     queryset = Invoice.objects.all() if queryset is None else queryset
+    columns = ["contract_key", "billed_from", "amount"] + (["invoice_key"] if with_ids else [])
     return (
         restrict(queryset, user)
-        .filter(contract_id__in=contract_ids)
+        .filter(contract_id__in=contracts.values("pk"))
         .exclude(status__name=CANCELLED_STATUS)
-        .annotate(billed_from=Coalesce(F("period_start"), F("invoice_date")))
+        .annotate(
+            billed_from=Coalesce(F("period_start"), F("invoice_date")),
+            contract_key=uuid_text("contract_id"),
+            invoice_key=uuid_text("id"),
+        )
         .order_by()
-        .values_list("pk", "contract_id", "billed_from", "amount")
+        .values_list(*columns)
     )
 
 
 def assign_states(periods, as_of, grace_days):
     """Set each period's state from its invoices, the date and the grace days."""
     for period in periods:
-        if not period.invoice_ids:
+        if not period.invoice_count:
             if period.expected == ZERO:
                 period.state = STATE_OK  # nothing was due, so nothing is missing
             elif (as_of - period.start).days > grace_days:
@@ -222,44 +231,53 @@ def assign_states(periods, as_of, grace_days):
             period.state = STATE_UNDER
 
 
-def contract_rows(as_of, user=None, queryset=None):
-    """The contracts billing is reconciled for (Active or Expired, started by `as_of`) as `values()` rows."""
+def contract_queryset(as_of, user=None, queryset=None):
+    """The contracts billing is reconciled for: Active or Expired, started by `as_of`, viewable by `user`."""
     from nautobot_contracts.models import Contract  # pylint: disable=import-outside-toplevel
 
     queryset = Contract.objects.all() if queryset is None else queryset
-    return (
-        restrict(queryset, user)
-        .filter(status__name__in=RECONCILED_STATUSES, start_date__lte=as_of)
-        .order_by()
-        .values(*CONTRACT_VALUES)
+    return restrict(queryset, user).filter(status__name__in=RECONCILED_STATUSES, start_date__lte=as_of).order_by()
+
+
+def contract_rows(queryset, *extra):
+    """`values()` rows of CONTRACT_VALUES (and `extra` columns) of a Contract queryset, with `pk` a UUID."""
+    rows = queryset.annotate(key=uuid_text("id")).values(
+        *(name for name in CONTRACT_VALUES if name != "pk"), "key", *extra
     )
+    for row in rows:
+        row["pk"] = uuid.UUID(row.pop("key"))
+        yield row
 
 
-def contract_billing(as_of, user=None, queryset=None, grace_days=None, invoices=None, until=None):
+def contract_billing(
+    as_of, user=None, queryset=None, grace_days=None, invoices=None, until=None, with_invoice_ids=False
+):  # pylint: disable=too-many-arguments
     """{contract pk: ContractBilling} for the reconciled contracts of `queryset` that `user` may view: two queries.
 
     Periods that start after `as_of` (up to `until`, when given) are generated too, with no state, for budgets.
-    `invoices` is an optional Invoice queryset to count from (it is restricted to `user` as well).
+    `invoices` is an optional Invoice queryset to count from (it is restricted to `user` as well);
+    `with_invoice_ids` also lists the ids (UUIDs) of the invoices counted in each period.
     """
     grace_days = grace_days_setting() if grace_days is None else grace_days
-    rows = list(contract_rows(until or as_of, user=user, queryset=queryset))
-    result = {}
-    for row in rows:
-        result[row["pk"]] = ContractBilling(
+    contracts = contract_queryset(until or as_of, user=user, queryset=queryset)
+    by_key = {}
+    for row in contract_rows(contracts):
+        by_key[str(row["pk"])] = ContractBilling(
             row["pk"], row["currency"], schedule(row, as_of, until=until), row["name"], row["provider__name"]
         )
-    if not result:
-        return result
-    ids = [pk for pk, billing in result.items() if billing.periods]
-    for invoice_id, contract_id, billed_from, amount in invoice_rows(ids, user=user, queryset=invoices):
-        period = period_for(result[contract_id].periods, billed_from)
+    if not by_key:
+        return {}
+    for invoice in invoice_rows(contracts, user=user, queryset=invoices, with_ids=with_invoice_ids):
+        billing = by_key.get(invoice[0])
+        period = period_for(billing.periods, invoice[1]) if billing is not None else None
         if period is not None and period.start <= as_of:
-            period.invoiced += amount
-            period.invoice_ids.append(invoice_id)
-    for billing in result.values():
-        started = [period for period in billing.periods if period.start <= as_of]
-        assign_states(started, as_of, grace_days)
-    return result
+            period.invoiced += invoice[2]
+            period.invoice_count += 1
+            if with_invoice_ids:
+                period.invoice_ids.append(uuid.UUID(invoice[3]))
+    for billing in by_key.values():
+        assign_states([period for period in billing.periods if period.start <= as_of], as_of, grace_days)
+    return {billing.contract_id: billing for billing in by_key.values()}
 
 
 def billing_for(contract, as_of, user=None, grace_days=None):
@@ -283,7 +301,11 @@ def invoice_periods(invoices, as_of, user=None, grace_days=None):
     if not contract_ids:
         return {}
     figures = contract_billing(
-        as_of, user=user, queryset=Contract.objects.filter(pk__in=contract_ids), grace_days=grace_days
+        as_of,
+        user=user,
+        queryset=Contract.objects.filter(pk__in=contract_ids),
+        grace_days=grace_days,
+        with_invoice_ids=True,
     )
     return {
         invoice_id: period
@@ -304,7 +326,7 @@ def contracts_in_state_q(states, as_of, user=None, queryset=None, grace_days=Non
 
 def invoices_in_state_q(states, as_of, user=None, contracts=None, grace_days=None):
     """Q matching invoices counted in a started period whose state is one of `states` (ok, over, under)."""
-    figures = contract_billing(as_of, user=user, queryset=contracts, grace_days=grace_days)
+    figures = contract_billing(as_of, user=user, queryset=contracts, grace_days=grace_days, with_invoice_ids=True)
     wanted = set(states)
     return Q(
         pk__in=[

@@ -75,7 +75,7 @@ class BudgetFigures:
 def _in_scope(budget, row):
     return (
         row["currency"] == budget.currency
-        and (budget.tenant_id is None or row["tenant_id"] == budget.tenant_id)
+        and (budget.tenant_id is None or row["tenant_key"] == str(budget.tenant_id))
         and (not budget.cost_center or row["cost_center"] == budget.cost_center)
     )
 
@@ -94,27 +94,31 @@ def budget_figures(budgets, as_of, user=None, start_month=None):
         return {}
     bounds = {budget.pk: fiscal_year_bounds(budget.fiscal_year, start_month) for budget in budgets}
     earliest = min(first for first, _ in bounds.values())
-    contract_rows = list(
+    contracts = (
         restrict(Contract.objects.all(), user, "view")
         .filter(
             currency__in={budget.currency for budget in budgets}, start_date__lte=max(b[1] for b in bounds.values())
         )
         .order_by()
-        .values(*billing.CONTRACT_VALUES, "tenant_id", "cost_center")
+        .annotate(tenant_key=billing.uuid_text("tenant_id"))
     )
-    invoices = defaultdict(list)  # contract pk -> [(invoice_date, billed_from, amount)]
+    contract_rows = list(billing.contract_rows(contracts, "tenant_key", "cost_center"))
+    invoices = defaultdict(list)  # contract pk as text -> [(invoice_date, billed_from, amount)]
     if contract_rows:
         rows = (
             restrict(Invoice.objects.all(), user, "view")
-            .filter(contract_id__in=[row["pk"] for row in contract_rows], invoice_date__lte=as_of)
+            .filter(contract_id__in=contracts.values("pk"), invoice_date__lte=as_of)
             .exclude(status__name=billing.CANCELLED_STATUS)
-            .annotate(billed_from=Coalesce(F("period_start"), F("invoice_date")))
+            .annotate(
+                billed_from=Coalesce(F("period_start"), F("invoice_date")),
+                contract_key=billing.uuid_text("contract_id"),
+            )
             .filter(Q(invoice_date__gte=earliest) | Q(billed_from__gte=earliest))
             .order_by()
-            .values_list("contract_id", "invoice_date", "billed_from", "amount")
+            .values_list("contract_key", "invoice_date", "billed_from", "amount")
         )
-        for contract_id, invoice_date, billed_from, amount in rows:
-            invoices[contract_id].append((invoice_date, billed_from, amount))
+        for contract_key, invoice_date, billed_from, amount in rows:
+            invoices[contract_key].append((invoice_date, billed_from, amount))
     schedules = {}
     result = {}
     for budget in budgets:
@@ -125,16 +129,16 @@ def budget_figures(budgets, as_of, user=None, start_month=None):
         for row in contract_rows:
             if not _in_scope(budget, row):
                 continue
-            for invoice_date, _, amount in invoices[row["pk"]]:
+            key = str(row["pk"])
+            for invoice_date, _, amount in invoices[key]:
                 if first <= invoice_date <= last:
                     actual_by_month[_month_index(first, invoice_date)] += amount
             if row["status__name"] not in billing.RECONCILED_STATUSES:
                 continue
-            key = (row["pk"], last)
-            if key not in schedules:
-                schedules[key] = billing.schedule(row, as_of, until=last)
-            periods = schedules[key]
-            invoiced = {billing.period_for(periods, billed_from) for _, billed_from, _ in invoices[row["pk"]]}
+            if (key, last) not in schedules:
+                schedules[key, last] = billing.schedule(row, as_of, until=last)
+            periods = schedules[key, last]
+            invoiced = {billing.period_for(periods, billed_from) for _, billed_from, _ in invoices[key]}
             for period in periods:
                 if first <= period.start <= last and period not in invoiced:
                     expected_by_month[_month_index(first, period.start)] += period.expected
