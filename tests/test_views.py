@@ -22,7 +22,7 @@ from nautobot_contracts.models import (
     Invoice,
     ServiceProvider,
 )
-from nautobot_contracts.services import terms
+from nautobot_contracts.services import money, terms
 from tests.factories import (
     ContractAssignmentFactory,
     ContractFactory,
@@ -301,7 +301,7 @@ class ContractDetailTest(TestCase):
         response = self.get_page()
         self.assertHttpStatus(response, 200)
         content = response.content.decode()
-        monthly = terms.money_str(terms.monthly_cost(self.contract))
+        monthly = money.money_str(terms.monthly_cost(self.contract))
         self.assertEqual(monthly, "333.33")
         self.assertIn(f"{monthly} EUR", content)
         deadline = terms.notice_deadline(self.contract, self.today)
@@ -466,7 +466,7 @@ class NavigationTest(TestCase):
             set(items),
             {
                 "Service providers", "Contracts", "Invoices", "Assignments", "Contract attachments",
-                "Invoice attachments", "Exchange rates", "Cost snapshots",
+                "Invoice attachments", "Exchange rates", "Budgets", "Cost snapshots",
             },
         )  # fmt: skip
         self.assertEqual(items["Cost snapshots"].buttons, ())
