@@ -23,7 +23,7 @@ from nautobot.apps.ui import (
 from nautobot.apps.views import get_obj_from_context
 
 from nautobot_contracts import clock, tables
-from nautobot_contracts.services import billing, budgets, money, terms
+from nautobot_contracts.services import billing, budgets, invoices, money, terms
 
 TIER_BADGES = {
     terms.TIER_MISSED: ("bg-danger", "Missed: notice deadline passed"),
@@ -176,6 +176,44 @@ class BillingPanel(DataTablePanel):
                 }
             )
         return {**super().get_extra_context(context), "data": rows}
+
+
+class InvoiceBillingPanel(KeyValueTablePanel):
+    """The invoice's billing period with what it should say, the period's variance, and days overdue, as of today."""
+
+    LABELS = {
+        "billing_period": "Billing period",
+        "expected_amount": "Expected for the period",
+        "variance": "Variance of the period",
+        "days_overdue": "Days overdue",
+    }
+
+    def get_data(self, context):
+        """From services.billing (two queries) and services.invoices."""
+        invoice = get_obj_from_context(context)
+        today = clock.today()
+        period = billing.invoice_periods([invoice], today, user=_request_user(context)).get(invoice.pk)
+        currency = invoice.currency
+        data = dict.fromkeys(("billing_period", "expected_amount", "variance"))
+        if period is not None:
+            css, label = BILLING_STATE_BADGES[period.state]
+            data["billing_period"] = format_html(
+                '{} – {} <span class="badge {}">{}</span>',
+                date_format(period.start),
+                date_format(period.end),
+                css,
+                label,
+            )
+            data["expected_amount"] = f"{money.money_str(period.expected)} {currency}"
+            data["variance"] = (
+                f"{money.money_str(period.variance)} {currency} ({period.invoice_count} invoice(s) in the period)"
+            )
+        data["days_overdue"] = invoices.days_overdue(invoice, today) or None
+        return data
+
+    def render_key(self, key, value, context):
+        """Human labels for the computed keys."""
+        return self.LABELS.get(key, super().render_key(key, value, context))
 
 
 def budget_figures_from_context(context):
@@ -381,6 +419,7 @@ invoice_content = ObjectDetailContent(
             ],  # fmt: skip
             key_transforms={"contract__provider": "Provider"},
         ),
+        InvoiceBillingPanel(label="Billing", section=SectionChoices.RIGHT_HALF, weight=100),
         ObjectsTablePanel(
             section=SectionChoices.FULL_WIDTH,
             weight=200,

@@ -204,3 +204,24 @@ class BillingPanelTest(TestCase):
                     contract=self.a, period_start=D(2026, month, 5), period_end=None, amount=M("10.00")
                 )
         self.assertEqual(count(), small)
+
+
+class InvoicePageTest(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        build(cls)
+
+    def setUp(self):
+        super().setUp()
+        pin_today(self)
+        self.user.is_superuser = True
+        self.user.save()
+
+    def test_invoice_billing_panel(self):
+        response = self.client.get(self.a_feb.get_absolute_url())
+        self.assertHttpStatus(response, 200)
+        content = response.content.decode()
+        self.assertIn("Over-billed", content)
+        self.assertIn("100.00 USD", content)  # expected for February
+        self.assertIn("20.00 USD (1 invoice(s) in the period)", content)
+        self.assertIn("Days overdue", content)
