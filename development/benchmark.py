@@ -13,7 +13,9 @@ After a bulk load the tables are ANALYZEd (planner statistics, as autovacuum wou
 ``--repeat`` times (default 3) and one table shows, for each, the median wall-clock seconds, the SQL queries, the rows
 it produced and notes: the coverage floor (one hand-written anti-join statement) and the coverage scan against it,
 the coverage Job end to end (CSV included), the Contracts panel of the busiest device, the REST lists of 1,000
-contracts, assignments and invoices (with ms per row), and the money Jobs when they are installed. The load average
+contracts, assignments and invoices (with ms per row), the money Jobs when they are installed, the renewals Job
+with alerts (first run and re-run), the Reconcile invoices Job and the REST list of 1,000 contracts with only the
+billing fields. The load average
 is printed too: the machine is shared, so compare runs made back to back.
 """
 
@@ -576,6 +578,24 @@ def run_measurements(user, today=None):  # pylint: disable=too-many-locals,too-m
             if alerts is not None:
                 measure.note = f"alerts {alerts}; {measure.note}"
             results.append(measure)
+    # Billing (issue 11): the reconciliation Job over every contract and invoice, and the contract REST list with
+    # only the computed billing fields (two queries for the page whatever its size).
+    billing_job = "Reconcile invoices"
+    if billing_job in jobs:
+        measure, job_result = _run_job(f"Job: {billing_job}", jobs[billing_job], user)
+        if job_result.result:
+            result = job_result.result
+            measure.note = (
+                f"{result.get('contracts_checked')} contracts, {result.get('periods_checked')} periods, "
+                f"{result.get('missing')} missing; {measure.note}"
+            )
+        results.append(measure)
+    billing_fields = "id,name,expected_to_date,invoiced_to_date,variance_to_date,missing_periods"
+    url = f"{reverse('plugins-api:nautobot_contracts-api:contract-list')}?limit=1000&fields={billing_fields}"
+    with Measure("REST list: 1,000 contracts, billing fields") as measure:
+        response = client.get(url, HTTP_ACCEPT="application/json")
+    measure.note = f"HTTP {response.status_code}, {len(response.json().get('results', []))} rows"
+    results.append(measure)
     return results
 
 

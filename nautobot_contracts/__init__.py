@@ -36,6 +36,10 @@ class NautobotContractsConfig(NautobotAppConfig):
         # Notifications: where digests of alerts without a renewal owner go; the base of the links in the digests.
         "notification_fallback_emails": [],
         "notification_base_url": "",
+        # Billing: days after a billing period starts before a period without an invoice is missing; the month
+        # (1..12) in which the fiscal year of budgets starts.
+        "invoice_grace_days": 30,
+        "fiscal_year_start_month": 1,
         # Coverage: contract types that count as device coverage unless a run says otherwise.
         "coverage_contract_types": ["support", "maintenance", "warranty"],
         # Assignments: the object types a contract may be attached to ("app_label.model").

@@ -23,6 +23,7 @@ from nautobot.tenancy.models import Tenant, TenantGroup
 from nautobot_contracts import clock
 from nautobot_contracts.demo_dataset import (  # noqa: F401 (re-exported for callers of the old module)
     ASSIGNMENTS,
+    BUDGETS,
     CIRCUIT_PROVIDERS,
     CIRCUITS,
     CONTRACT_ATTACHMENTS,
@@ -40,6 +41,7 @@ from nautobot_contracts.demo_dataset import (  # noqa: F401 (re-exported for cal
     minimal_pdf,
 )
 from nautobot_contracts.models import (
+    Budget,
     Contract,
     ContractAssignment,
     ContractAttachment,
@@ -49,6 +51,7 @@ from nautobot_contracts.models import (
     InvoiceAttachment,
     ServiceProvider,
 )
+from nautobot_contracts.services.budgets import fiscal_year_of
 from nautobot_contracts.services.coverage import uncovered_devices
 from nautobot_contracts.services.money import round_money
 from nautobot_contracts.services.snapshots import snapshot_rows, write_snapshot
@@ -400,6 +403,23 @@ class DemoDataLoader:
         ]
         self.ensure(ExchangeRate, rows, ["currency", "effective_date"])
 
+    def load_budgets(self):
+        """A few budgets for the current and the previous fiscal year (their fiscal year follows today)."""
+        current = fiscal_year_of(self.today)
+        rows = [
+            {
+                "name": name,
+                "fiscal_year": current + offset,
+                "currency": currency,
+                "amount": Decimal(amount),
+                "tenant": self.tenants.get(tenant) if tenant else None,
+                "cost_center": cost_center,
+                "description": "Demo budget",
+            }
+            for name, offset, currency, amount, tenant, cost_center in BUDGETS
+        ]
+        self.ensure(Budget, rows, ["name"], moving=["fiscal_year"])
+
     def load_attachments(self):
         """Small generated files stored through the attachments' FileField (so they land in MEDIA_ROOT)."""
 
@@ -441,6 +461,7 @@ class DemoDataLoader:
             self.load_invoices()
             self.load_assignments()
             self.load_exchange_rates()
+            self.load_budgets()
             self.load_attachments()
             self.load_snapshots()
         return self.created

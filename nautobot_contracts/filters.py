@@ -38,6 +38,7 @@ from nautobot_contracts.choices import (
     ContractTypeChoices,
 )
 from nautobot_contracts.models import (
+    Budget,
     Contract,
     ContractAlert,
     ContractAssignment,
@@ -48,7 +49,8 @@ from nautobot_contracts.models import (
     InvoiceAttachment,
     ServiceProvider,
 )
-from nautobot_contracts.services import terms
+from nautobot_contracts.services import billing, terms
+from nautobot_contracts.services.invoices import overdue_q
 
 # Bounds of the date-part transforms (Django builds a Python date from a year, PostgreSQL refuses a bigint overflow).
 DATE_PART_BOUNDS = {
@@ -264,6 +266,57 @@ class AssignedObjectFilter(MultiValueCharFilter):
         )
 
 
+def _filter_user(filterset):
+    """The requesting user (figures count only what they may view), or None outside a request."""
+    return getattr(getattr(filterset, "request", None), "user", None)
+
+
+class BillingStateFilter(django_filters.MultipleChoiceFilter):
+    """Contracts with at least one billing period (started by today) in one of the given states."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("choices", [(state, state.capitalize()) for state in billing.STATES])
+        kwargs.setdefault("label", "Billing state (has a period that is ...)")
+        super().__init__(**kwargs)
+
+    def filter(self, qs, value):
+        """Two queries over the contracts of `qs` (services.billing), then a pk filter."""
+        if not value:
+            return qs
+        return qs.filter(
+            billing.contracts_in_state_q(value, clock.today(), user=_filter_user(self.parent), queryset=qs)
+        )
+
+
+class InvoiceVarianceFilter(django_filters.MultipleChoiceFilter):
+    """Invoices counted in a billing period that is ok, over- or under-billed (as of today)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("choices", [(state, state.capitalize()) for state in billing.VARIANCE_STATES])
+        kwargs.setdefault("label", "Variance of the billing period")
+        super().__init__(**kwargs)
+
+    def filter(self, qs, value):
+        """Two queries over the contracts of the invoices of `qs` (services.billing), then a pk filter."""
+        if not value:
+            return qs
+        contracts = Contract.objects.filter(pk__in=qs.values("contract_id"))
+        return qs.filter(
+            billing.invoices_in_state_q(value, clock.today(), user=_filter_user(self.parent), contracts=contracts)
+        )
+
+
+class OverdueFilter(django_filters.BooleanFilter):
+    """Open invoices past their due date today (services.invoices.overdue_q); false: every other invoice."""
+
+    def filter(self, qs, value):
+        """The overdue rule as SQL."""
+        if value is None:
+            return qs
+        rule = overdue_q(clock.today())
+        return qs.filter(rule) if value else qs.exclude(rule)
+
+
 class ServiceProviderFilterSet(ContractsFilterSetMixin, NautobotFilterSet):
     """Filters for service providers."""
 
@@ -328,6 +381,7 @@ class ContractFilterSet(
     currency = CurrencyFilter()
     has_invoices = RelatedMembershipBooleanFilter(field_name="invoices", label="Has invoices")
     has_assignments = RelatedMembershipBooleanFilter(field_name="assignments", label="Has assignments")
+    billing_state = BillingStateFilter()
     locals().update(_date_part_filters("start_date"))
     locals().update(_date_part_filters("end_date"))
     current_term_end = _term_end_filter(MultiValueDateFilter, "in", "Current term end (as of today)")
@@ -390,6 +444,8 @@ class InvoiceFilterSet(ContractsFilterSetMixin, NautobotFilterSet, StatusModelFi
         field_name="contract__provider", queryset=ServiceProvider.objects.all(), to_field_name="name"
     )
     currency = CurrencyFilter()
+    overdue = OverdueFilter(label="Overdue (Open and past its due date today)")
+    variance = InvoiceVarianceFilter()
     locals().update(_date_part_filters("invoice_date"))
 
     class Meta:
@@ -523,3 +579,14 @@ class ContractAlertFilterSet(ContractsFilterSetMixin, NautobotFilterSet):
             return queryset
         condition = Q(snoozed_until__gt=clock.today())
         return queryset.filter(condition) if value else queryset.exclude(condition)
+
+
+class BudgetFilterSet(ContractsFilterSetMixin, NautobotFilterSet, TenancyModelFilterSetMixin):
+    """Filters for budgets."""
+
+    q = SearchFilter(filter_predicates={"name": "icontains", "cost_center": "icontains", "description": "icontains"})
+    currency = CurrencyFilter()
+
+    class Meta:
+        model = Budget
+        fields = ["id", "name", "fiscal_year", "amount", "cost_center", "description", "tags"]

@@ -36,6 +36,7 @@ from nautobot_contracts.choices import (
 from nautobot_contracts.currencies import currency_choices
 from nautobot_contracts.filters import RENEWAL_TIER_CHOICES
 from nautobot_contracts.models import (
+    Budget,
     Contract,
     ContractAlert,
     ContractAssignment,
@@ -543,6 +544,47 @@ class ExchangeRateFilterForm(NautobotFilterForm):
     q = forms.CharField(required=False, label="Search")
     currency = currency_filter_field()
     effective_date = forms.DateField(required=False, widget=DatePicker())
+    tags = TagFilterField(model)
+
+
+#
+# Budgets
+#
+
+
+class BudgetForm(NautobotModelForm):
+    """Create or edit a budget."""
+
+    currency = currency_field()
+    tenant = DynamicModelChoiceField(queryset=Tenant.objects.all(), required=False)
+
+    class Meta:
+        model = Budget
+        fields = ["name", "fiscal_year", "currency", "amount", "tenant", "cost_center", "description", "tags"]
+
+
+class BudgetBulkEditForm(TagsBulkEditFormMixin, NautobotBulkEditForm):
+    """Edit several budgets at once."""
+
+    pk = forms.ModelMultipleChoiceField(queryset=Budget.objects.all(), widget=forms.MultipleHiddenInput)
+    tenant = DynamicModelChoiceField(queryset=Tenant.objects.all(), required=False)
+    cost_center = forms.CharField(max_length=CHARFIELD_MAX_LENGTH, required=False)
+    description = forms.CharField(max_length=CHARFIELD_MAX_LENGTH, required=False)
+
+    class Meta:
+        nullable_fields = ["tenant", "cost_center", "description"]
+
+
+class BudgetFilterForm(NautobotFilterForm):
+    """Filter the budget list."""
+
+    model = Budget
+    field_order = ["q", "fiscal_year", "currency", "tenant", "cost_center"]
+    q = forms.CharField(required=False, label="Search")
+    fiscal_year = forms.IntegerField(required=False, min_value=1900, max_value=2200)
+    currency = currency_filter_field()
+    tenant = DynamicModelMultipleChoiceField(queryset=Tenant.objects.all(), to_field_name="name", required=False)
+    cost_center = forms.CharField(required=False)
     tags = TagFilterField(model)
 
 

@@ -75,6 +75,7 @@ menu_items = (
                 weight=300,
                 items=(
                     _item("exchangerate", "Exchange rates", 100),
+                    _item("budget", "Budgets", 150),
                     # Written only by the snapshot Job: no add or import.
                     _item("costsnapshot", "Cost snapshots", 200, add=False),
                 ),

@@ -16,6 +16,7 @@ from nautobot.apps.tables import (
 
 from nautobot_contracts import clock
 from nautobot_contracts.models import (
+    Budget,
     Contract,
     ContractAlert,
     ContractAssignment,
@@ -26,7 +27,7 @@ from nautobot_contracts.models import (
     InvoiceAttachment,
     ServiceProvider,
 )
-from nautobot_contracts.services import money, terms
+from nautobot_contracts.services import budgets, money, terms
 
 
 class ServiceProviderTable(BaseTable):
@@ -228,6 +229,66 @@ class ExchangeRateTable(BaseTable):
         model = ExchangeRate
         fields = ("pk", "currency", "rate", "effective_date", "description", "tags", "actions")
         default_columns = ("pk", "currency", "rate", "effective_date", "description", "actions")
+
+
+class BudgetFigureColumn(tables.Column):
+    """One computed figure of a budget; the first cell rendered computes the whole page's figures (two queries)."""
+
+    def __init__(self, figure, **kwargs):
+        self.figure = figure
+        super().__init__(empty_values=(), orderable=False, **kwargs)
+
+    def render(self, record, table):
+        """The figure as shown: money with two decimals, a percentage, or an over-budget badge."""
+        figures = table.budget_figures(record)
+        value = getattr(figures, self.figure)
+        if self.figure == "used_pct":
+            if value is None:
+                return "—"
+            css = "bg-danger" if figures.over_budget else "bg-success"
+            return format_html('<span class="badge {}">{}%</span>', css, value)
+        return money.money_str(value)
+
+
+class BudgetTable(BaseTable):
+    """Budgets, with actual, committed, remaining and used % as of today (services.budgets)."""
+
+    pk = ToggleColumn()
+    name = tables.Column(linkify=True)
+    tenant = tables.Column(linkify=True)
+    actual = BudgetFigureColumn("actual", verbose_name="Actual")
+    committed = BudgetFigureColumn("committed", verbose_name="Committed")
+    remaining = BudgetFigureColumn("remaining", verbose_name="Remaining")
+    used_pct = BudgetFigureColumn("used_pct", verbose_name="Used")
+    tags = TagColumn(url_name="plugins:nautobot_contracts:budget_list")
+    actions = ButtonsColumn(Budget)
+
+    class Meta(BaseTable.Meta):
+        model = Budget
+        fields = (
+            "pk", "name", "fiscal_year", "currency", "amount", "tenant", "cost_center", "actual", "committed",
+            "remaining", "used_pct", "description", "tags", "actions",
+        )  # fmt: skip
+        default_columns = (
+            "pk", "name", "fiscal_year", "currency", "amount", "tenant", "cost_center", "committed", "remaining",
+            "used_pct", "actions",
+        )  # fmt: skip
+
+    def __init__(self, *args, user=None, **kwargs):
+        self.figures_user = user
+        super().__init__(*args, user=user, **kwargs)
+
+    def budget_figures(self, record):
+        """The figures of `record`, computed with those of every budget on the current page at once."""
+        cache = self.__dict__.setdefault("_budget_figures", {})
+        if record.pk not in cache:
+            page = getattr(self, "page", None)
+            # A page of a table holds BoundRows; their records are the budgets.
+            records = [getattr(row, "record", row) for row in page.object_list] if page is not None else [record]
+            if record not in records:
+                records.append(record)
+            cache.update(budgets.budget_figures(records, clock.today(), user=self.figures_user))
+        return cache[record.pk]
 
 
 class CostSnapshotTable(BaseTable):

@@ -18,7 +18,9 @@ from nautobot.apps.ui import (
     Button,
     ButtonColorChoices,
     DataTablePanel,
+    EChartsBase,
     EChartsPanel,
+    EChartsTypeChoices,
     KeyValueTablePanel,
     ObjectDetailContent,
     ObjectFieldsPanel,
@@ -29,7 +31,7 @@ from nautobot.apps.views import get_obj_from_context
 
 from nautobot_contracts import clock, tables
 from nautobot_contracts.charts import ContractsChart, StackedBarChart, chart_amount
-from nautobot_contracts.services import dashboard, money, notifications, terms
+from nautobot_contracts.services import billing, budgets, dashboard, invoices, money, notifications, terms
 
 TIER_BADGES = {
     terms.TIER_MISSED: ("bg-danger", "Missed: notice deadline passed"),
@@ -213,6 +215,195 @@ class RenewalOwnersPanel(DataTablePanel):
         )
 
 
+BILLING_STATE_BADGES = {
+    billing.STATE_MISSING: ("bg-danger", "Missing"),
+    billing.STATE_PENDING: ("bg-secondary", "Pending"),
+    billing.STATE_OK: ("bg-success", "OK"),
+    billing.STATE_OVER: ("bg-warning text-dark", "Over-billed"),
+    billing.STATE_UNDER: ("bg-warning text-dark", "Under-billed"),
+}
+# The Billing panel lists this many of the latest periods; its totals cover every started period.
+BILLING_PANEL_PERIODS = 24
+
+
+def _request_user(context):
+    request = context.get("request")
+    return getattr(request, "user", None)
+
+
+class BillingPanel(DataTablePanel):
+    """The contract's started billing periods (latest first) with expected, invoiced, variance and state; totals.
+
+    Two queries (services.billing) whatever the number of periods and invoices, counting the invoices the user may
+    view.
+    """
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("context_data_key", "billing_periods")
+        kwargs.setdefault("columns", ["period", "expected", "invoiced", "variance", "state"])
+        kwargs.setdefault("column_headers", ["Period", "Expected", "Invoiced", "Variance", "State"])
+        super().__init__(**kwargs)
+
+    def get_extra_context(self, context):
+        """Compute the rows, then let DataTablePanel render them."""
+        contract = get_obj_from_context(context)
+        figures = billing.billing_for(contract, clock.today(), user=_request_user(context))
+        currency = contract.currency
+        rows = []
+        for period in reversed(figures.periods[-BILLING_PANEL_PERIODS:]):
+            css, label = BILLING_STATE_BADGES[period.state]
+            span = f"{date_format(period.start)} – {date_format(period.end)}"
+            if period.prorated:
+                span += " (pro-rated)"
+            invoiced = f"{money.money_str(period.invoiced)} {currency}"
+            if period.invoice_count > 1:
+                invoiced += f" ({period.invoice_count} invoices)"
+            rows.append(
+                {
+                    "period": span,
+                    "expected": f"{money.money_str(period.expected)} {currency}",
+                    "invoiced": invoiced,
+                    "variance": f"{money.money_str(period.variance)} {currency}",
+                    "state": format_html('<span class="badge {}">{}</span>', css, label),
+                }
+            )
+        if figures.periods:
+            rows.append(
+                {
+                    "period": format_html(
+                        "<strong>Total to date</strong> ({} periods, {} missing)",
+                        len(figures.periods),
+                        figures.missing_periods,
+                    ),
+                    "expected": f"{money.money_str(figures.expected_to_date)} {currency}",
+                    "invoiced": f"{money.money_str(figures.invoiced_to_date)} {currency}",
+                    "variance": f"{money.money_str(figures.variance_to_date)} {currency}",
+                    "state": None,
+                }
+            )
+        return {**super().get_extra_context(context), "data": rows}
+
+
+class InvoiceBillingPanel(KeyValueTablePanel):
+    """The invoice's billing period with what it should say, the period's variance, and days overdue, as of today."""
+
+    LABELS = {
+        "billing_period": "Billing period",
+        "expected_amount": "Expected for the period",
+        "variance": "Variance of the period",
+        "days_overdue": "Days overdue",
+    }
+
+    def get_data(self, context):
+        """From services.billing (two queries) and services.invoices."""
+        invoice = get_obj_from_context(context)
+        today = clock.today()
+        period = billing.invoice_periods([invoice], today, user=_request_user(context)).get(invoice.pk)
+        currency = invoice.currency
+        data = dict.fromkeys(("billing_period", "expected_amount", "variance"))
+        if period is not None:
+            css, label = BILLING_STATE_BADGES[period.state]
+            data["billing_period"] = format_html(
+                '{} – {} <span class="badge {}">{}</span>',
+                date_format(period.start),
+                date_format(period.end),
+                css,
+                label,
+            )
+            data["expected_amount"] = f"{money.money_str(period.expected)} {currency}"
+            data["variance"] = (
+                f"{money.money_str(period.variance)} {currency} ({period.invoice_count} invoice(s) in the period)"
+            )
+        data["days_overdue"] = invoices.days_overdue(invoice, today) or None
+        return data
+
+    def render_key(self, key, value, context):
+        """Human labels for the computed keys."""
+        return self.LABELS.get(key, super().render_key(key, value, context))
+
+
+def budget_figures_from_context(context):
+    """The budget's figures (services.budgets) as of today, computed once per page render."""
+    budget = get_obj_from_context(context)
+    if not hasattr(budget, "_contracts_figures"):
+        budget._contracts_figures = budgets.figures_for(budget, clock.today(), user=_request_user(context))
+    return budget._contracts_figures
+
+
+class BudgetFiguresPanel(KeyValueTablePanel):
+    """Actual, committed, remaining and used % of a budget as of today; over budget is flagged."""
+
+    LABELS = {
+        "fiscal_year_span": "Fiscal year",
+        "actual": "Actual (invoiced)",
+        "committed": "Committed",
+        "remaining": "Remaining",
+        "used_pct": "Used",
+    }
+
+    def get_data(self, context):
+        """The figures, from services.budgets."""
+        budget = get_obj_from_context(context)
+        figures = budget_figures_from_context(context)
+        first, last = budgets.fiscal_year_bounds(budget.fiscal_year)
+        currency = budget.currency
+        used = figures.used_pct
+        if used is None:
+            used_html = None
+        elif figures.over_budget:
+            used_html = format_html('<span class="badge bg-danger">{}% — over budget</span>', used)
+        else:
+            used_html = format_html('<span class="badge bg-success">{}%</span>', used)
+        return {
+            "fiscal_year_span": f"{date_format(first)} – {date_format(last)}",
+            "actual": f"{money.money_str(figures.actual)} {currency}",
+            "committed": f"{money.money_str(figures.committed)} {currency}",
+            "remaining": f"{money.money_str(figures.remaining)} {currency}",
+            "used_pct": used_html,
+        }
+
+    def render_key(self, key, value, context):
+        """Human labels for the computed keys."""
+        return self.LABELS.get(key, super().render_key(key, value, context))
+
+
+def _chart_number(amount):
+    # ECharts draws numbers; the amounts are rounded to cents first, as everywhere they are shown.
+    return float(money.round_money(amount))
+
+
+def budget_month_bars(context):
+    """Bars per fiscal month: invoiced (actual) and expected but not yet invoiced."""
+    figures = budget_figures_from_context(context)
+    return {
+        "x": [first.strftime("%b %Y") for first, _, _ in figures.months],
+        "series": [
+            {"name": "Actual", "data": [_chart_number(actual) for _, actual, _ in figures.months]},
+            {"name": "Committed, not invoiced", "data": [_chart_number(expected) for _, _, expected in figures.months]},
+        ],
+    }
+
+
+def budget_month_lines(context):
+    """Lines per fiscal month: committed so far (cumulative) against the budget."""
+    figures = budget_figures_from_context(context)
+    running, cumulative = 0, []
+    for _, actual, expected in figures.months:
+        running += actual + expected
+        cumulative.append(_chart_number(running))
+    return {
+        "x": [first.strftime("%b %Y") for first, _, _ in figures.months],
+        "series": [
+            {"name": "Committed (cumulative)", "data": cumulative},
+            {
+                "name": "Budget",
+                "data": [_chart_number(figures.amount)] * len(figures.months),
+                "lineStyle": {"type": "dashed"},
+            },
+        ],
+    }
+
+
 #
 # Layouts, one per model
 #
@@ -276,6 +467,7 @@ contract_content = ObjectDetailContent(
             ],  # fmt: skip
         ),
         ContractTermsPanel(label="Costs and renewal", section=SectionChoices.RIGHT_HALF, weight=100),
+        BillingPanel(label="Billing", section=SectionChoices.FULL_WIDTH, weight=140),
         EChartsPanel(
             label="Invoices over time",
             section=SectionChoices.RIGHT_HALF,
@@ -366,6 +558,7 @@ invoice_content = ObjectDetailContent(
             ],  # fmt: skip
             key_transforms={"contract__provider": "Provider"},
         ),
+        InvoiceBillingPanel(label="Billing", section=SectionChoices.RIGHT_HALF, weight=100),
         ObjectsTablePanel(
             section=SectionChoices.FULL_WIDTH,
             weight=200,
@@ -499,6 +692,31 @@ contract_alert_content = ObjectDetailContent(
                 "notified_severity",
                 "notified_at",
             ],  # fmt: skip
+        ),
+    ),
+)
+
+budget_content = ObjectDetailContent(
+    panels=(
+        ObjectFieldsPanel(
+            label="Budget",
+            section=SectionChoices.LEFT_HALF,
+            weight=100,
+            fields=["name", "fiscal_year", "currency", "amount", "tenant", "cost_center", "description"],
+        ),
+        BudgetFiguresPanel(label="Spend as of today", section=SectionChoices.RIGHT_HALF, weight=100),
+        EChartsPanel(
+            label="Actual and committed per month",
+            section=SectionChoices.FULL_WIDTH,
+            weight=200,
+            chart_kwargs={
+                "chart_type": EChartsTypeChoices.BAR,
+                "header": "Actual and committed per fiscal month",
+                "x_label": "Month",
+                "y_label": "Amount",
+                "data": budget_month_bars,
+                "combined_with": EChartsBase(chart_type=EChartsTypeChoices.LINE, data=budget_month_lines),
+            },
         ),
     ),
 )

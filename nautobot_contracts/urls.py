@@ -18,6 +18,7 @@ router.register("invoice-attachments", views.InvoiceAttachmentUIViewSet)
 router.register("exchange-rates", views.ExchangeRateUIViewSet)
 router.register("cost-snapshots", views.CostSnapshotUIViewSet)
 router.register("alerts", views.ContractAlertUIViewSet)
+router.register("budgets", views.BudgetUIViewSet)
 
 urlpatterns = [
     path("dashboard/", dashboard.DashboardView.as_view(), name="dashboard"),

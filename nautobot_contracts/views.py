@@ -19,6 +19,7 @@ from nautobot_contracts import filters, forms, tables, ui
 from nautobot_contracts.api import serializers
 from nautobot_contracts.csv_import import CSVImportViewMixin
 from nautobot_contracts.models import (
+    Budget,
     Contract,
     ContractAlert,
     ContractAssignment,
@@ -127,6 +128,19 @@ class ExchangeRateUIViewSet(CSVImportViewMixin, NautobotUIViewSet):
     serializer_class = serializers.ExchangeRateSerializer
     table_class = tables.ExchangeRateTable
     object_detail_content = ui.exchange_rate_content
+
+
+class BudgetUIViewSet(CSVImportViewMixin, NautobotUIViewSet):
+    """Budgets; the detail page shows actual, committed and remaining with a chart per fiscal month."""
+
+    queryset = Budget.objects.select_related("tenant")
+    filterset_class = filters.BudgetFilterSet
+    filterset_form_class = forms.BudgetFilterForm
+    form_class = forms.BudgetForm
+    bulk_update_form_class = forms.BudgetBulkEditForm
+    serializer_class = serializers.BudgetSerializer
+    table_class = tables.BudgetTable
+    object_detail_content = ui.budget_content
 
 
 class CostSnapshotUIViewSet(ObjectListViewMixin, ObjectDetailViewMixin, ObjectChangeLogViewMixin):

@@ -13,6 +13,7 @@ from nautobot.tenancy.models import Tenant, TenantGroup
 
 from nautobot_contracts.choices import BillingPeriodChoices, ContractTypeChoices
 from nautobot_contracts.models import (
+    Budget,
     Contract,
     ContractAssignment,
     CostSnapshot,
@@ -113,6 +114,22 @@ class ExchangeRateFactory(PrimaryModelFactory):
     currency = "EUR"
     rate = Decimal("1.10")
     effective_date = datetime.date(2026, 1, 1)
+
+    @factory.post_generation
+    def tags(self, create, extracted, **kwargs):
+        """No random tags: tests choose their own."""
+
+
+class BudgetFactory(PrimaryModelFactory):
+    """A USD budget for fiscal year 2026 with no tenant or cost center, unless told otherwise."""
+
+    class Meta:
+        model = Budget
+
+    name = factory.Sequence(lambda n: f"Budget {n:04d}")
+    fiscal_year = 2026
+    currency = "USD"
+    amount = Decimal("10000.00")
 
     @factory.post_generation
     def tags(self, create, extracted, **kwargs):

@@ -61,7 +61,7 @@ class BenchmarkTest(TestCase):
             results = BENCHMARK.run_measurements(user)
         table = BENCHMARK.format_table(results)
         by_label = {measure.label: measure for measure in results}
-        self.assertEqual(len(results), 14, table)
+        self.assertEqual(len(results), 16, table)
         for label in list(by_label)[:7]:
             self.assertIsNotNone(by_label[label].seconds, table)
             self.assertGreater(by_label[label].queries, 0, table)

@@ -48,6 +48,7 @@ import yaml
 
 from nautobot_contracts import NautobotContractsConfig
 from nautobot_contracts.models import (
+    Budget,
     Contract,
     ContractAlert,
     ContractAssignment,
@@ -1105,6 +1106,7 @@ class DocsInSyncTest(SimpleTestCase):
             CostSnapshot: "costsnapshot.md",
             ExchangeRate: "exchangerate.md",
             ContractAlert: "contractalert.md",
+            Budget: "budget.md",
         }
         inherited = {"id", "created", "last_updated", "_custom_field_data", "tags", "natural_slug"}
         for model, page in pages.items():

@@ -467,7 +467,8 @@ class NavigationTest(TestCase):
             set(items),
             {
                 "Dashboard", "Service providers", "Contracts", "Invoices", "Assignments", "Contract attachments",
-                "Invoice attachments", "Exchange rates", "Cost snapshots", "Calendar", "Feed tokens", "Alerts",
+                "Invoice attachments", "Exchange rates", "Budgets", "Cost snapshots", "Calendar",
+                "Feed tokens", "Alerts",
             },
         )  # fmt: skip
         # The dashboard is the first item of the Contracts menu.

@@ -27,6 +27,7 @@ from nautobot_contracts.compat import (
 )
 from nautobot_contracts.currencies import CurrencyField, normalize_currency
 from nautobot_contracts.models import (
+    Budget,
     Contract,
     ContractAlert,
     ContractAssignment,
@@ -38,7 +39,7 @@ from nautobot_contracts.models import (
     ServiceProvider,
 )
 from nautobot_contracts.models.attachments import attachment_file_name, default_attachment_name
-from nautobot_contracts.services import money, terms
+from nautobot_contracts.services import billing, budgets, invoices, money, terms
 
 
 class CurrencyCodeField(serializers.CharField):
@@ -92,6 +93,33 @@ class ServiceProviderSerializer(
         fields = "__all__"
 
 
+def _request_user(serializer):
+    """The requesting user, or None without a request (change logging, webhooks, Jobs see everything)."""
+    request = serializer.context.get("request")
+    return getattr(request, "user", None)
+
+
+def _figures_wanted(serializer, names):
+    """Compute billing/budget figures only for a REST response that shows one of `names`.
+
+    Without a request (change logging, webhooks) they are null: each save would otherwise cost two more queries,
+    and a stored change record would keep figures that change with every invoice.
+    """
+    if serializer.context.get("request") is None:
+        return False
+    return any(name in serializer.fields for name in names)
+
+
+class PreloadingListSerializer(serializers.ListSerializer):
+    """Lets the child compute figures for a whole page at once (`child.preload(items)`) before serializing it."""
+
+    def to_representation(self, data):
+        """Preload, then serialize as usual."""
+        items = list(data.all() if isinstance(data, BaseManager) else data)
+        self.child.preload(items)
+        return super().to_representation(items)
+
+
 class ContractSerializer(
     CSVColumnsSerializerMixin,
     SparseFieldsMixin,
@@ -110,6 +138,14 @@ class ContractSerializer(
     renewal_tier = serializers.SerializerMethodField(
         help_text="missed, urgent, soon or upcoming as of today; null when the contract is not active or not due"
     )
+    # Billing figures (services.billing) over the periods started by today; a page costs two queries for all of
+    # them, and none when ?fields=/?omit= leaves them out.
+    expected_to_date = serializers.SerializerMethodField(help_text="Sum of the expected amounts of started periods")
+    invoiced_to_date = serializers.SerializerMethodField(help_text="Sum of the invoices counted in started periods")
+    variance_to_date = serializers.SerializerMethodField(help_text="invoiced_to_date - expected_to_date")
+    missing_periods = serializers.SerializerMethodField(help_text="Started periods with no invoice past the grace days")
+
+    BILLING_FIELDS = ("expected_to_date", "invoiced_to_date", "variance_to_date", "missing_periods")
 
     class Meta:
         model = Contract
@@ -117,6 +153,53 @@ class ContractSerializer(
         # The (provider, contract_number) constraint only applies to non-blank numbers; DRF's unique-together
         # validator would otherwise make the number required.
         extra_kwargs = {"contract_number": {"required": False, "default": ""}}
+        list_serializer_class = PreloadingListSerializer
+
+    def preload(self, items):
+        """Compute the billing figures of a whole page in two queries, if any billing field is shown."""
+        if not _figures_wanted(self, self.BILLING_FIELDS):
+            return
+        cache = self.__dict__.setdefault("_billing_cache", {})
+        pks = [item.pk for item in items if item.pk not in cache]
+        if pks:
+            figures = billing.contract_billing(
+                self._as_of(), user=_request_user(self), queryset=Contract.objects.filter(pk__in=pks)
+            )
+            for item in items:
+                cache[item.pk] = figures.get(item.pk) or billing.ContractBilling(item.pk, item.currency, [])
+
+    def _billing(self, obj):
+        cache = self.__dict__.setdefault("_billing_cache", {})
+        if obj.pk not in cache:
+            self.preload([obj])
+        return cache.get(obj.pk)
+
+    def _billing_figure(self, obj, name):
+        figures = self._billing(obj)
+        if figures is None:
+            return None
+        value = getattr(figures, name)
+        return value if name == "missing_periods" else money.money_str(value)
+
+    @extend_schema_field(serializers.CharField(allow_null=True, read_only=True))
+    def get_expected_to_date(self, obj):
+        """Two decimals."""
+        return self._billing_figure(obj, "expected_to_date")
+
+    @extend_schema_field(serializers.CharField(allow_null=True, read_only=True))
+    def get_invoiced_to_date(self, obj):
+        """Two decimals."""
+        return self._billing_figure(obj, "invoiced_to_date")
+
+    @extend_schema_field(serializers.CharField(allow_null=True, read_only=True))
+    def get_variance_to_date(self, obj):
+        """Two decimals; negative when under-billed."""
+        return self._billing_figure(obj, "variance_to_date")
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True, read_only=True))
+    def get_missing_periods(self, obj):
+        """Count of missing periods."""
+        return self._billing_figure(obj, "missing_periods")
 
     def _as_of(self):
         # One date for the whole response, even if it spans midnight.
@@ -160,11 +243,68 @@ class InvoiceSerializer(
     NautobotModelSerializer,
     TaggedModelSerializerMixin,
 ):
-    """Invoice."""
+    """Invoice, with its billing period's figures (services.billing) and days overdue as of today."""
+
+    billing_period_start = serializers.SerializerMethodField(
+        help_text="Start of the billing period the invoice counts in; null when it is in none"
+    )
+    expected_amount = serializers.SerializerMethodField(help_text="What that billing period should be billed")
+    variance = serializers.SerializerMethodField(
+        help_text="Invoiced (all invoices of the period) - expected; null when the invoice is in no period"
+    )
+    days_overdue = serializers.SerializerMethodField(help_text="Days past the due date of an Open invoice, else 0")
+
+    BILLING_FIELDS = ("billing_period_start", "expected_amount", "variance")
 
     class Meta:
         model = Invoice
         fields = "__all__"
+        list_serializer_class = PreloadingListSerializer
+
+    def _as_of(self):
+        if not hasattr(self, "_as_of_date"):
+            self._as_of_date = as_of_today()
+        return self._as_of_date
+
+    def preload(self, items):
+        """The billing periods of a whole page's invoices in two queries, if any billing field is shown."""
+        if not _figures_wanted(self, self.BILLING_FIELDS):
+            return
+        cache = self.__dict__.setdefault("_period_cache", {})
+        todo = [item for item in items if item.pk not in cache]
+        if todo:
+            periods = billing.invoice_periods(todo, self._as_of(), user=_request_user(self))
+            for item in todo:
+                cache[item.pk] = periods.get(item.pk)
+
+    def _period(self, obj):
+        cache = self.__dict__.setdefault("_period_cache", {})
+        if obj.pk not in cache:
+            self.preload([obj])
+        return cache.get(obj.pk)
+
+    @extend_schema_field(serializers.DateField(allow_null=True, read_only=True))
+    def get_billing_period_start(self, obj):
+        """The period containing the invoice's period_start (or its invoice date)."""
+        period = self._period(obj)
+        return period.start if period else None
+
+    @extend_schema_field(serializers.CharField(allow_null=True, read_only=True))
+    def get_expected_amount(self, obj):
+        """Two decimals."""
+        period = self._period(obj)
+        return money.money_str(period.expected) if period else None
+
+    @extend_schema_field(serializers.CharField(allow_null=True, read_only=True))
+    def get_variance(self, obj):
+        """Two decimals."""
+        period = self._period(obj)
+        return money.money_str(period.variance) if period else None
+
+    @extend_schema_field(serializers.IntegerField(read_only=True))
+    def get_days_overdue(self, obj):
+        """services.invoices.days_overdue."""
+        return invoices.days_overdue(obj, self._as_of())
 
 
 class AssignableContentTypeField(ContentTypeField):
@@ -406,6 +546,82 @@ class CostSnapshotSerializer(SparseFieldsMixin, PerformanceSerializerMixin, Curr
 
     def update(self, instance, validated_data):
         raise serializers.ValidationError(self.WRITE_REFUSED)
+
+
+class BudgetSerializer(
+    CSVColumnsSerializerMixin,
+    SparseFieldsMixin,
+    CurrencyMappingMixin,
+    NautobotModelSerializer,
+    TaggedModelSerializerMixin,
+):
+    """Budget, with actual, committed, remaining, used_pct and over_budget computed by services.budgets as of today."""
+
+    actual = serializers.SerializerMethodField(help_text="Invoices dated in the fiscal year (by today)")
+    committed = serializers.SerializerMethodField(help_text="actual + expected of the fiscal year's uninvoiced periods")
+    remaining = serializers.SerializerMethodField(help_text="amount - committed")
+    used_pct = serializers.SerializerMethodField(help_text="committed / amount x 100; null for an amount of 0")
+    over_budget = serializers.SerializerMethodField(help_text="committed > amount")
+
+    FIGURE_FIELDS = ("actual", "committed", "remaining", "used_pct", "over_budget")
+
+    class Meta:
+        model = Budget
+        fields = "__all__"
+        list_serializer_class = PreloadingListSerializer
+        # DRF's validator for the scope constraint would otherwise make these required.
+        extra_kwargs = {
+            "cost_center": {"required": False, "default": ""},
+            "tenant": {"required": False, "default": None},
+        }
+
+    def preload(self, items):
+        """The figures of a whole page in two queries, if any computed field is shown."""
+        if not _figures_wanted(self, self.FIGURE_FIELDS):
+            return
+        cache = self.__dict__.setdefault("_budget_cache", {})
+        todo = [item for item in items if item.pk not in cache]
+        if todo:
+            cache.update(budgets.budget_figures(todo, as_of_today(), user=_request_user(self)))
+
+    def _budget_figure(self, obj, name):
+        cache = self.__dict__.setdefault("_budget_cache", {})
+        if obj.pk not in cache:
+            self.preload([obj])
+        figures = cache.get(obj.pk)
+        if figures is None:
+            return None
+        value = getattr(figures, name)
+        if name == "over_budget":
+            return value
+        if name == "used_pct":
+            return None if value is None else str(value)
+        return money.money_str(value)
+
+    @extend_schema_field(serializers.CharField(allow_null=True, read_only=True))
+    def get_actual(self, obj):
+        """Two decimals."""
+        return self._budget_figure(obj, "actual")
+
+    @extend_schema_field(serializers.CharField(allow_null=True, read_only=True))
+    def get_committed(self, obj):
+        """Two decimals."""
+        return self._budget_figure(obj, "committed")
+
+    @extend_schema_field(serializers.CharField(allow_null=True, read_only=True))
+    def get_remaining(self, obj):
+        """Two decimals; negative when over budget."""
+        return self._budget_figure(obj, "remaining")
+
+    @extend_schema_field(serializers.CharField(allow_null=True, read_only=True))
+    def get_used_pct(self, obj):
+        """Two decimals."""
+        return self._budget_figure(obj, "used_pct")
+
+    @extend_schema_field(serializers.BooleanField(allow_null=True, read_only=True))
+    def get_over_budget(self, obj):
+        """Committed spend exceeds the budget."""
+        return self._budget_figure(obj, "over_budget")
 
 
 class ExchangeRateSerializer(

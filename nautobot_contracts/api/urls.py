@@ -16,5 +16,6 @@ router.register("invoice-attachments", views.InvoiceAttachmentViewSet)
 router.register("cost-snapshots", views.CostSnapshotViewSet)
 router.register("exchange-rates", views.ExchangeRateViewSet)
 router.register("alerts", views.ContractAlertViewSet)
+router.register("budgets", views.BudgetViewSet)
 
 urlpatterns = router.urls

@@ -181,6 +181,14 @@ class CostSnapshotViewSet(RobustViewSetMixin, SparseFieldsViewSetMixin, ReadOnly
     filterset_class = filters.CostSnapshotFilterSet
 
 
+class BudgetViewSet(ContractsModelViewSet):
+    """Budgets, with actual, committed, remaining and used_pct computed as of today (two queries per page)."""
+
+    queryset = models.Budget.objects.select_related("tenant")
+    serializer_class = serializers.BudgetSerializer
+    filterset_class = filters.BudgetFilterSet
+
+
 class ExchangeRateViewSet(ContractsModelViewSet):
     """Exchange rates."""
 

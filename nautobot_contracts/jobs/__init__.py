@@ -2,7 +2,7 @@
 
 from nautobot.apps.jobs import register_jobs
 
-from nautobot_contracts.jobs import costs, coverage, imports, invoices, renewals
+from nautobot_contracts.jobs import billing, costs, coverage, imports, invoices, renewals
 from nautobot_contracts.jobs.notifications import jobs as notification_jobs
 
 jobs = (
@@ -12,6 +12,7 @@ jobs = (
     *coverage.jobs,
     *imports.jobs,
     *notification_jobs,
+    *billing.jobs,
 )
 
 register_jobs(*jobs)

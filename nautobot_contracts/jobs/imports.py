@@ -11,7 +11,7 @@ from nautobot_contracts.jobs.base import GROUPING, ContractsJob
 name = GROUPING  # pylint: disable=invalid-name  # Nautobot reads the Job grouping from the module's `name`
 
 # The app's models a CSV file can create (cost snapshots are written by their Job only).
-IMPORTABLE_MODELS = ("serviceprovider", "contract", "invoice", "contractassignment", "exchangerate")
+IMPORTABLE_MODELS = ("serviceprovider", "contract", "invoice", "contractassignment", "exchangerate", "budget")
 # Errors logged one per line; beyond this the rest are summed up (a 5,000-row file of bad dates is one mistake).
 MAX_LOGGED_ERRORS = 1000
 

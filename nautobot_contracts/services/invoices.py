@@ -41,3 +41,21 @@ def overdue_invoices(as_of, user=None, queryset=None):
 
     queryset = Invoice.objects.all() if queryset is None else queryset
     return restrict(queryset, user).filter(overdue_q(as_of)).annotate(days_overdue=days_overdue_expression(as_of))
+
+
+def overdue_totals(as_of, user=None, queryset=None):
+    """(count, {currency: unrounded amount}) of the invoices overdue on `as_of` that `user` may view: one query."""
+    from django.db.models import Count, Sum  # pylint: disable=import-outside-toplevel
+
+    rows = (
+        overdue_invoices(as_of, user=user, queryset=queryset)
+        .order_by()
+        .values("currency")
+        .annotate(count=Count("pk"), amount=Sum("amount"))
+    )
+    amounts = {}
+    count = 0
+    for row in rows:
+        amounts[row["currency"]] = row["amount"]
+        count += row["count"]
+    return count, dict(sorted(amounts.items()))
