@@ -102,7 +102,12 @@ class CountersPanel(StatsPanel):
                 "value": data.uncovered_devices,
                 "url": _list_url("dcim:device_list", has_contract_coverage="false", tenant=scope.get("tenant")),
             },
-            # Later: {"label": "Open alerts", ...} from data.open_alerts, once ContractAlert exists.
+            {
+                "label": "Open alerts",
+                "value": sum(data.open_alerts.values()),
+                "detail": " · ".join(f"{count} {severity}" for severity, count in data.open_alerts.items() if count),
+                "url": _list_url("plugins:nautobot_contracts:contractalert_list", state="open"),
+            },
             {
                 "label": "Overdue invoices",
                 "value": data.overdue_invoices,

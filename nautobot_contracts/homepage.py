@@ -1,4 +1,4 @@
-"""Home-page panels (Nautobot's home layout): contracts needing action and the monthly burn, for the viewer.
+"""Home-page panels (Nautobot's home layout): contracts needing action, monthly burn and open alerts, for the viewer.
 
 Nautobot's home view calls each `custom_data` callback with the request, whatever the viewer's permissions, so every
 callback restricts to `request.user`; the panels themselves are shown only to users who may view contracts.
@@ -7,10 +7,13 @@ callback restricts to `request.user`; the panels themselves are shown only to us
 from nautobot.apps.ui import HomePagePanel
 
 from nautobot_contracts import clock
-from nautobot_contracts.services import dashboard
+from nautobot_contracts.choices import AlertSeverityChoices
+from nautobot_contracts.services import alerts, dashboard
 from nautobot_contracts.services.money import money_str
 
 VIEW_CONTRACT = ["nautobot_contracts.view_contract"]
+VIEW_ALERT = ["nautobot_contracts.view_contractalert"]
+OPEN_ALERTS_LIMIT = 10
 
 
 def _may_view_contracts(request):
@@ -55,6 +58,26 @@ def monthly_burn(request):
     }
 
 
+def open_alerts(request):
+    """The ten most severe alerts needing action (open, not snoozed) the viewer may see, as rows for the panel."""
+    if not request.user.has_perms(VIEW_ALERT):
+        return {"total": 0, "rows": []}
+    rows, total = alerts.alerts_needing_action(clock.today(), user=request.user, limit=OPEN_ALERTS_LIMIT)
+    return {
+        "total": total,
+        "rows": [
+            {
+                "url": alert.get_absolute_url(),
+                "message": alert.message,
+                "severity": alert.severity,
+                "css": AlertSeverityChoices.CSS_CLASSES.get(alert.severity, "secondary"),
+                "due_date": alert.due_date,
+            }
+            for alert in rows
+        ],
+    }
+
+
 layout = (
     HomePagePanel(
         name="Contracts needing action",
@@ -70,5 +93,11 @@ layout = (
         custom_data={"contracts_monthly_burn": monthly_burn},
         custom_template="panel_contracts_monthly_burn.html",
     ),
-    # Later: HomePagePanel(name="Open alerts", ...) once the ContractAlert model exists.
+    HomePagePanel(
+        name="Open alerts",
+        permissions=VIEW_ALERT,
+        weight=270,
+        custom_data={"contracts_open_alerts": open_alerts},
+        custom_template="panel_contracts_open_alerts.html",
+    ),
 )

@@ -2,8 +2,8 @@
 
 Each generator yields gauge families for today (`clock.today()`), with every figure from the service layer. The
 figures are the whole installation's, unless the `metrics_user` setting names a user: then each is restricted to
-what that user may view (the scrape has no user of its own). Alerts are not here yet: `nautobot_contracts_open_alerts
-{severity}` joins `metrics` once the ContractAlert model exists.
+what that user may view (the scrape has no user of its own). Open alerts per severity are
+`nautobot_contracts_open_alerts{severity}`.
 """
 
 import logging
@@ -14,6 +14,7 @@ from prometheus_client.core import GaugeMetricFamily
 
 from nautobot_contracts import clock
 from nautobot_contracts.app_settings import get_setting
+from nautobot_contracts.services.alerts import open_alert_counts
 from nautobot_contracts.services.calendar import TIER_NONE
 from nautobot_contracts.services.coverage import uncovered_devices
 from nautobot_contracts.services.money import RENEWAL_FORECAST_DAYS, currency_totals, round_money
@@ -113,4 +114,17 @@ def metric_uncovered_devices():
     yield gauge
 
 
-metrics = [metric_money, metric_contracts_by_tier, metric_uncovered_devices]
+def metric_open_alerts():
+    """nautobot_contracts_open_alerts{severity}: open alerts per severity (snoozed included), one query."""
+    gauge = GaugeMetricFamily(
+        f"{PREFIX}_open_alerts",
+        "Open contract alerts per severity (upcoming, soon, urgent, missed), snoozed ones included.",
+        labels=["severity"],
+    )
+    ok, counts = _scoped(lambda user: open_alert_counts(user=user))
+    for severity, count in (counts or {}).items() if ok else ():
+        gauge.add_metric([severity], count)
+    yield gauge
+
+
+metrics = [metric_money, metric_contracts_by_tier, metric_uncovered_devices, metric_open_alerts]

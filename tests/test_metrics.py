@@ -14,7 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from nautobot_contracts import NautobotContractsConfig, metrics
 from nautobot_contracts.choices import BillingPeriodChoices
-from nautobot_contracts.models import Contract
+from nautobot_contracts.models import Contract, ContractAlert
 from tests import factories
 
 D = datetime.date
@@ -84,7 +84,13 @@ class MetricsTest(TestCase):
     def test_registered_through_the_app_config(self, _today):
         self.assertEqual(NautobotContractsConfig.metrics, "metrics.metrics")
         self.assertEqual(
-            metrics.metrics, [metrics.metric_money, metrics.metric_contracts_by_tier, metrics.metric_uncovered_devices]
+            metrics.metrics,
+            [
+                metrics.metric_money,
+                metrics.metric_contracts_by_tier,
+                metrics.metric_uncovered_devices,
+                metrics.metric_open_alerts,
+            ],
         )
 
     def test_scrape(self, _today):
@@ -103,8 +109,37 @@ class MetricsTest(TestCase):
                 ("nautobot_contracts_contracts", (("tier", "upcoming"),)): 1.0,
                 ("nautobot_contracts_contracts", (("tier", "none"),)): 1.0,
                 ("nautobot_contracts_uncovered_devices", ()): 2.0,
+                ("nautobot_contracts_open_alerts", (("severity", "upcoming"),)): 0.0,
+                ("nautobot_contracts_open_alerts", (("severity", "soon"),)): 0.0,
+                ("nautobot_contracts_open_alerts", (("severity", "urgent"),)): 0.0,
+                ("nautobot_contracts_open_alerts", (("severity", "missed"),)): 0.0,
             },
         )
+
+    def test_open_alerts_per_severity(self, _today):
+        common = {"first_seen": D(2026, 3, 1), "last_seen": D(2026, 3, 1), "message": "m"}
+        ContractAlert.objects.create(
+            kind="renewal_notice", severity="urgent", contract=self.anchor, occasion=D(2026, 12, 31), **common
+        )
+        ContractAlert.objects.create(  # snoozed: still open
+            kind="cost_anomaly", severity="urgent", currency="USD", metric="monthly_burn", occasion=D(2026, 3, 1),
+            snoozed_until=D(2026, 4, 1), **common,
+        )  # fmt: skip
+        ContractAlert.objects.create(  # acknowledged: not open
+            kind="cost_anomaly", severity="soon", state="acknowledged", currency="EUR", metric="monthly_burn",
+            occasion=D(2026, 3, 1), **common,
+        )  # fmt: skip
+        alerts = {
+            dict(labels)["severity"]: value
+            for (name, labels), value in self.scrape().items()
+            if name == "nautobot_contracts_open_alerts"
+        }
+        self.assertEqual(alerts, {"upcoming": 0.0, "soon": 0.0, "urgent": 2.0, "missed": 0.0})
+        viewer = get_user_model().objects.create_user(username="prometheus")
+        factories.grant(viewer, ContractAlert, constraints={"kind": "renewal_notice"})
+        with override_settings(PLUGINS_CONFIG={"nautobot_contracts": {"metrics_user": "prometheus"}}):
+            samples = self.scrape()
+        self.assertEqual(samples[("nautobot_contracts_open_alerts", (("severity", "urgent"),))], 1.0)
 
     def test_uncovered_devices_is_cached(self, _today):
         self.assertEqual(self.scrape()[("nautobot_contracts_uncovered_devices", ())], 2.0)
@@ -152,5 +187,5 @@ class MetricsTest(TestCase):
             )
             factories.make_device(f"bulk-{index:02d}", location=factories.make_location("Metrics HQ"))
         self.assertEqual(counts(), small)
-        # money: one aggregate; tiers: the ranked list and the active count; uncovered devices: one count.
-        self.assertEqual(small, [1, 2, 1])
+        # money: one aggregate; tiers: the ranked list and the active count; uncovered devices: one count; alerts: one.
+        self.assertEqual(small, [1, 2, 1, 1])

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import datetime
 
 from django.db import connection, transaction
-from django.db.models import DateField, F, Func, IntegerField, Q, Value
+from django.db.models import Case, Count, DateField, F, Func, IntegerField, Q, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -72,6 +72,30 @@ def visible_alerts(user=None, queryset=None):
 
     queryset = ContractAlert.objects.all() if queryset is None else queryset
     return restrict(queryset, user).select_related("contract__provider", "invoice", "acknowledged_by")
+
+
+def open_alert_counts(user=None, queryset=None):
+    """{severity: number of open alerts} the user may view, every severity present (0 where none); one query."""
+    from nautobot_contracts.models import ContractAlert  # pylint: disable=import-outside-toplevel
+
+    queryset = ContractAlert.objects.all() if queryset is None else queryset
+    counts = dict.fromkeys(AlertSeverityChoices.values(), 0)
+    rows = restrict(queryset, user).filter(state=OPEN).order_by().values("severity").annotate(n=Count("pk"))
+    for row in rows:
+        counts[row["severity"]] = row["n"]
+    return counts
+
+
+def alerts_needing_action(as_of, user=None, limit=10):
+    """Up to `limit` open, unsnoozed alerts the user may view, most severe first, and their total (two queries)."""
+    rank = Case(
+        *(When(severity=severity, then=Value(rank)) for severity, rank in AlertSeverityChoices.RANK.items()),
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+    alerts = visible_alerts(user).filter(needs_action_q(as_of))
+    rows = list(alerts.annotate(severity_rank=rank).order_by("-severity_rank", "due_date", "occasion", "pk")[:limit])
+    return rows, alerts.count()
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from django.db.models.functions import Coalesce, TruncMonth
 from nautobot.dcim.models import Device, Location
 
 from nautobot_contracts.choices import BillingPeriodChoices
-from nautobot_contracts.services import coverage, fx, invoices, money, renewals, terms
+from nautobot_contracts.services import alerts, coverage, fx, invoices, money, renewals, terms
 from nautobot_contracts.services.access import restrict
 
 REPORT_MONTHS = 12
@@ -292,7 +292,7 @@ class Dashboard:
     uncovered_by_location: list  # [(location_id, name, count)], top TOP_LOCATIONS
     deadlines: list
     reporting_currency: str = field(default_factory=fx.reporting_currency)
-    # Later: open alerts (ContractAlert) is one more counter here, filled in `dashboard()`.
+    open_alerts: dict = field(default_factory=dict)  # {severity: n}: open alerts the viewer may view
 
 
 def dashboard(as_of, user=None, tenant=None, provider=None):
@@ -301,7 +301,7 @@ def dashboard(as_of, user=None, tenant=None, provider=None):
     The tenant filter also limits the device figures to that tenant's devices; the provider filter does not change
     them (coverage comes from any contract the user may view). Cost history is global (snapshots are per currency).
     """
-    from nautobot_contracts.models import Invoice, ServiceProvider  # pylint: disable=import-outside-toplevel
+    from nautobot_contracts.models import ContractAlert, Invoice, ServiceProvider  # pylint: disable=import-outside-toplevel
 
     scope = contract_scope(tenant, provider)
     totals = money.currency_totals(as_of, money.RENEWAL_FORECAST_DAYS, user=user, queryset=scope)
@@ -347,6 +347,13 @@ def dashboard(as_of, user=None, tenant=None, provider=None):
             (pk, name if pk in visible_locations else HIDDEN, count) for pk, name, count in top_locations
         ],
         deadlines=deadlines,
+        # With a tenant or provider filter, only the alerts of contracts in that scope (anomalies have no contract).
+        open_alerts=alerts.open_alert_counts(
+            user=user,
+            queryset=ContractAlert.objects.filter(contract__in=restrict(scope, user).values("pk"))
+            if tenant is not None or provider is not None
+            else None,
+        ),
     )
 
 
