@@ -49,6 +49,17 @@ class StackedBarChart(ContractsChart):
         return config
 
 
+class BarsWithLineChart(ContractsChart):
+    """Bars for every series but the last, which is drawn as a line (e.g. invoiced per month against expected)."""
+
+    def get_config(self, context=None):
+        """Turn the last series into a line with its points shown."""
+        config = super().get_config(context=context)
+        if len(config["series"]) > 1:
+            config["series"][-1].update({"type": "line", "connectNulls": True, "symbol": "circle"})
+        return config
+
+
 class HorizontalBarChart(ContractsChart):
     """Bars along the y axis, largest on top: for rankings with long names."""
 

@@ -30,7 +30,7 @@ from nautobot.apps.ui import (
 from nautobot.apps.views import get_obj_from_context
 
 from nautobot_contracts import clock, tables
-from nautobot_contracts.charts import ContractsChart, StackedBarChart, chart_amount
+from nautobot_contracts.charts import BarsWithLineChart, StackedBarChart, chart_amount
 from nautobot_contracts.services import billing, budgets, dashboard, invoices, money, notifications, terms
 
 TIER_BADGES = {
@@ -154,16 +154,29 @@ def provider_renewals_chart_data(context):
 
 
 def contract_invoices_chart_data(context):
-    """The contract's invoiced amounts per month of service (bars).
+    """The contract's invoiced amounts per month of service (bars) against what its billing periods expect (line).
 
-    Later, once the billing rules exist: the expected amount per billing period joins as a line series
-    (`combined_with` on the chart below).
+    The expected amount of each started billing period (services.billing) sits in the month the period starts; months
+    where no period starts have no point on the line.
     """
     contract = get_obj_from_context(context)
-    by_month = dashboard.invoices_by_month(contract, user=context["request"].user)
+    user = context["request"].user
+    invoiced = dashboard.invoices_by_month(contract, user=user)
+    expected = {}
+    for period in billing.billing_for(contract, clock.today(), user=user).periods:
+        month = dashboard.month_label(period.start)
+        expected[month] = expected.get(month, 0) + period.expected
+    months = sorted(set(invoiced) | set(expected))
+    currency = contract.currency
     return {
-        "x": list(by_month),
-        "series": [{"name": f"Invoiced ({contract.currency})", "data": [chart_amount(v) for v in by_month.values()]}],
+        "x": months,
+        "series": [
+            {"name": f"Invoiced ({currency})", "data": [chart_amount(invoiced.get(month, 0)) for month in months]},
+            {
+                "name": f"Expected ({currency})",
+                "data": [chart_amount(expected[month]) if month in expected else None for month in months],
+            },
+        ],
     }
 
 
@@ -474,7 +487,7 @@ contract_content = ObjectDetailContent(
             weight=200,
             chart_container_id="contract-invoices-by-month",
             chart_height="20rem",
-            chart_class=ContractsChart,
+            chart_class=BarsWithLineChart,
             chart_kwargs={"data": contract_invoices_chart_data, "x_label": "Service month", "y_label": "Amount"},
             required_permissions=["nautobot_contracts.view_invoice"],
         ),

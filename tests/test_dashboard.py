@@ -413,10 +413,14 @@ class ObjectPagePanelsTest(TestCase):
             status=factories.status_for(Invoice, "Cancelled"),
         )
         config = self.chart_config(self.page(core), "contract-invoices-by-month")
-        # Two 100.00 invoices for January, 99.50 for February; the cancelled March invoice is left out.
-        self.assertEqual(config["xAxis"]["data"], ["2026-01", "2026-02"])
-        self.assertEqual(config["series"][0]["data"], [200.0, 99.5])
+        # Two 100.00 invoices for January, 99.50 for February; the cancelled March invoice is left out. Core bills
+        # 100.00 a month from 2026-01-01: on 2026-06-15 six periods have started, each expecting 100.00 (the line).
+        months = ["2026-01", "2026-02", "2026-03", "2026-04", "2026-05", "2026-06"]
+        self.assertEqual(config["xAxis"]["data"], months)
         self.assertEqual(config["series"][0]["name"], "Invoiced (USD)")
+        self.assertEqual(config["series"][0]["data"], [200.0, 99.5, 0.0, 0.0, 0.0, 0.0])
+        self.assertEqual((config["series"][1]["name"], config["series"][1]["type"]), ("Expected (USD)", "line"))
+        self.assertEqual(config["series"][1]["data"], [100.0] * 6)
 
     def test_provider_page_query_count_constant(self):
         self.user.is_superuser = True
