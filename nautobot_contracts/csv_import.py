@@ -353,11 +353,14 @@ def import_serializer_class(serializer_class):
     return type(f"{serializer_class.__name__}ForImport", (serializer_class, _DatabaseChecksAtInsert), {})
 
 
-def cache_related_lookups(serializer):
+def cache_related_lookups(serializer, user=None):
     """Memoize the natural-key lookups of `serializer`'s relation fields for the length of one import.
 
     A file names the same provider, status or tenant on many rows; each distinct reference is looked up once.
     Relations to the imported model itself are left alone, since the import may create the object they name.
+    With a `user`, relations to the app's own models (providers, contracts, invoices) find only what that user may
+    view: a row naming a hidden contract fails as one naming no contract, so an import neither attaches records to
+    objects the user cannot see nor tells whether they exist. (Nautobot's own import leaves lookups unrestricted.)
     """
     model = serializer.Meta.model
     for field in serializer.fields.values():
@@ -366,6 +369,8 @@ def cache_related_lookups(serializer):
         queryset = getattr(field, "queryset", None)
         if queryset is None or queryset.model is model:
             continue
+        if user is not None and queryset.model._meta.app_label == model._meta.app_label:
+            field.queryset = queryset.restrict(user, "view")
         field.to_internal_value = _memoized(field.to_internal_value)
 
 
@@ -434,19 +439,20 @@ def _save_rows(serializer, rows, model, per_row_savepoint):
     return created, errors
 
 
-def import_csv(data, serializer_class, queryset, request=None, progress=None):
+def import_csv(data, serializer_class, queryset, request=None, progress=None, user=None):
     """Create one object per data row of `data` (text or bytes) through `serializer_class`, all or nothing.
 
     `queryset` is the model's queryset restricted to what the user may add; a created object outside it is refused,
     as in Nautobot's own import. Each object is saved on its own (so change logging and webhooks fire) through one
-    serializer whose natural-key lookups are cached. `progress(done, total)` is called every PROGRESS_EVERY rows.
+    serializer whose natural-key lookups are cached, and restricted to what `user` (default: the request's) may view
+    for the app's own models. `progress(done, total)` is called every PROGRESS_EVERY rows.
     Returns the created objects, or raises CSVImportError listing every bad line.
     """
     rows = parse_rows(decode(data), serializer_class, request)
     model = serializer_class.Meta.model
     # One serializer for every row, as DRF's ListSerializer does with its child: fields are built once.
     serializer = import_serializer_class(serializer_class)(context={"request": request})
-    cache_related_lookups(serializer)
+    cache_related_lookups(serializer, user=user or getattr(request, "user", None))
     errors = []
     created = []
     with transaction.atomic():

@@ -54,7 +54,11 @@ class ImportContractsCSV(ContractsJob):
 
         try:
             created = import_csv(
-                data, get_serializer_for_model(model), model.objects.restrict(self.user, "add"), progress=progress
+                data,
+                get_serializer_for_model(model),
+                model.objects.restrict(self.user, "add"),
+                progress=progress,
+                user=self.user,
             )
         except CSVImportError as error:
             for row_error in error.errors[:MAX_LOGGED_ERRORS]:
