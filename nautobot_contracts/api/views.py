@@ -19,6 +19,7 @@ from nautobot_contracts.api import serializers
 from nautobot_contracts.api.base import RobustViewSetMixin
 from nautobot_contracts.api.sparse_fields import SparseFieldsViewSetMixin
 from nautobot_contracts.app_settings import assignable_model_labels
+from nautobot_contracts.bulk_edit import bulk_update_naming_refusals
 from nautobot_contracts.csv_import import ContractsCSVParser
 
 
@@ -43,6 +44,10 @@ class ContractsModelViewSet(RobustViewSetMixin, SparseFieldsViewSetMixin, Nautob
             super().perform_update(serializer)
         except IntegrityError as error:
             raise ValidationError({"__all__": [f"Not saved, a unique key is repeated: {clash_detail(error)}"]})
+
+    def perform_bulk_update(self, objects, update_data, partial):
+        """Bulk PATCH/PUT, all or nothing as in Nautobot, with the 400 naming every refused object (bulk_edit)."""
+        return bulk_update_naming_refusals(self, objects, update_data, partial)
 
 
 def clash_detail(error):
