@@ -122,8 +122,8 @@ class ImportCSVRulesTest(TestCase):
     def test_progress_is_reported(self):
         calls = []
         with (
-            mock.patch("nautobot_contracts.csv_import.PROGRESS_EVERY", 4),
-            mock.patch("nautobot_contracts.csv_import.CHUNK_ROWS", 3),
+            mock.patch("nautobot_contracts.csv_import.importer.PROGRESS_EVERY", 4),
+            mock.patch("nautobot_contracts.csv_import.importer.CHUNK_ROWS", 3),
         ):
             import_csv(rows(10), ContractSerializer, Contract.objects.all(), progress=lambda *a: calls.append(a))
         self.assertEqual(calls, [(4, 10), (8, 10), (10, 10)])
@@ -169,7 +169,7 @@ class UIImportPageTest(TestCase):
         self.add_permissions("extras.run_job")
         synchronous = functools.partialmethod(JobResult.enqueue_job.__func__, synchronous=True)
         with (
-            mock.patch("nautobot_contracts.csv_import.BACKGROUND_ROWS", 5),
+            mock.patch("nautobot_contracts.csv_import.hooks.BACKGROUND_ROWS", 5),
             mock.patch.object(JobResult, "enqueue_job", classmethod(synchronous)),
         ):
             response = self.client.post(self.URL, {"csv_data": rows(8)})
