@@ -28,10 +28,15 @@ class ContractsCSVParser(NautobotCSVParser):
         serializer_class = parser_context.get("serializer_class") or (view.get_serializer_class() if view else None)
         if serializer_class is None:
             raise ParseError("No serializer_class was provided by the parser_context")
+        request = parser_context.get("request")
         try:
-            rows = parse_rows(decode(stream.read()), serializer_class, parser_context.get("request"))
+            text = decode(stream.read())
+            rows = parse_rows(text, serializer_class, request)
         except CSVImportError as error:
             raise ParseError([str(row_error) for row_error in error.errors]) from error
+        if request is not None:
+            # A create from this text goes through the bulk importer (ContractsModelViewSet.create).
+            request.contracts_csv_text = text
         data = [row for _, row in rows]
         if "pk" in parser_context.get("kwargs", {}):
             return data[0]
