@@ -293,3 +293,16 @@ class JobImportTest(TransactionTestCase):
             self.assertEqual(result.status, JobResultStatusChoices.STATUS_FAILURE)
             self.assertIn(needle, errors)
             self.assertFalse(Contract.objects.exists())
+
+    def test_app_job_logs_progress_and_change_logs_the_objects(self):
+        with mock.patch("nautobot_contracts.csv_import.importer.PROGRESS_EVERY", 4):
+            result, errors = self.run_job("nautobot_contracts.jobs.imports", "ImportContractsCSV", rows(10))
+        self.assertEqual(result.status, JobResultStatusChoices.STATUS_SUCCESS, errors)
+        messages = list(JobLogEntry.objects.filter(job_result=result).values_list("message", flat=True))
+        for progress in ("Checked 4 of 10 rows.", "Checked 8 of 10 rows.", "Checked 10 of 10 rows."):
+            self.assertIn(progress, messages)
+        self.assertIn("Imported 10 contracts.", messages)
+        # Bulk-inserted, yet each contract is change-logged as created by the Job's user, under one change id.
+        changes = ObjectChange.objects.filter(changed_object_type=ContentType.objects.get_for_model(Contract))
+        self.assertEqual(changes.filter(action="create", user=result.user).count(), 10)
+        self.assertEqual(len(set(changes.values_list("request_id", flat=True))), 1)

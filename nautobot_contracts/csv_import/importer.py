@@ -166,10 +166,8 @@ def _needs_save(attrs, model):
     return any(attrs.get(name) for name in ("tags", "relationships", *many_to_many))
 
 
-def _insert(serializer, chunk, model, relationship_errors):
+def _insert(serializer, chunk, model):
     """Create the chunk's objects: one bulk_create, or the serializer's create() for rows that need it."""
-    if relationship_errors:
-        raise DRFValidationError({"relationships": relationship_errors})
     if any(_needs_save(attrs, model) for _, attrs, _ in chunk):
         return [serializer.create(attrs) for _, attrs, _ in chunk], False
     return model.objects.bulk_create([instance for _, _, instance in chunk]), True
@@ -235,6 +233,13 @@ def import_csv(data, serializer_class, queryset, request=None, progress=None, us
     valid, errors = _validate(serializer, rows, progress)
     # Required relationships, as Nautobot's serializer create() checks them, once for the file (rows carry none).
     relationship_errors = model.required_related_objects_errors(output_for="api", initial_data={})
+    if relationship_errors:
+        errors += [
+            CSVRowError(line, "relationships", message)
+            for line, _, _ in valid
+            for _, message in flatten_errors(relationship_errors)
+        ]
+        valid = []
     created, bulk_created = [], []
     with transaction.atomic():
         for start in range(0, len(valid), CHUNK_ROWS):
@@ -243,10 +248,12 @@ def import_csv(data, serializer_class, queryset, request=None, progress=None, us
             # (a duplicate of an earlier line) are reported too; all of it is rolled back then.
             try:
                 with transaction.atomic():
-                    objects, in_bulk = _insert(serializer, chunk, model, relationship_errors)
-            except (IntegrityError, DRFValidationError, ValidationError):
+                    objects, in_bulk = _insert(serializer, chunk, model)
+            except (IntegrityError, DRFValidationError, ValidationError) as error:
                 # A refused chunk is replayed row by row, only to name its refused lines.
-                errors += _replay(serializer, chunk, model)
+                errors += _replay(serializer, chunk, model) or [
+                    CSVRowError(chunk[0][0], "", f"Refused by the database ({error}); nothing was imported.")
+                ]
                 continue
             created += [(line, obj) for (line, _, _), obj in zip(chunk, objects, strict=True)]
             if in_bulk:

@@ -62,7 +62,7 @@ class ImportContractsCSV(ContractsJob):
         data = csv_file.read() if csv_file else (csv_data or "")
 
         def progress(done, total):
-            self.logger.info("Checked and saved %d of %d rows.", done, total)
+            self.logger.info("Checked %d of %d rows.", done, total)
 
         try:
             created = import_csv(
