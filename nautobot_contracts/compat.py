@@ -22,22 +22,31 @@ from nautobot.core.settings_funcs import is_truthy  # noqa: F401
 
 # The `custom_fields` serializer field, subclassed by api.performance to read a model's custom field keys once per
 # response instead of once per object.
-from nautobot.extras.api.customfields import CustomFieldsDataField  # noqa: F401
+# The default of a serializer's custom_fields field: one query per use, so a CSV import reads it once per file
+# (csv_import.importer.prepare_for_bulk).
+from nautobot.extras.api.customfields import (
+    CustomFieldDefaultValues,  # noqa: F401
+    CustomFieldsDataField,  # noqa: F401
+)
 
 # Job logs written in bulk (ContractsJob.log_lines): the model, the separate job-logs database alias core's
 # JobResult.log() writes through (kept, so entries survive a rolled-back Job), and the field lengths it truncates to.
 from nautobot.extras.constants import (  # noqa: F401
+    CHANGELOG_MAX_CHANGE_CONTEXT_DETAIL,
     JOB_LOG_MAX_ABSOLUTE_URL_LENGTH,
     JOB_LOG_MAX_GROUPING_LENGTH,
     JOB_LOG_MAX_LOG_OBJECT_LENGTH,
 )
 from nautobot.extras.models import (
     JobLogEntry,  # noqa: F401
+    ObjectChange,  # noqa: F401
     jobs as _job_models,
 )
 
-# The change context Nautobot's middleware and Job runner set: who is acting (coverage filter on UI lists) and
-# whether a write comes from a request or Job (cost snapshots refuse those).
+# The change context Nautobot's middleware and Job runner set: who is acting (coverage filter on UI lists),
+# whether a write comes from a request or Job (cost snapshots refuse those), and the request id, context and user a
+# CSV import's bulk-created objects are change-logged under (csv_import.importer.log_bulk_created, with ObjectChange
+# and the context-detail length core truncates to).
 from nautobot.extras.signals import change_context_state  # noqa: F401
 
 
@@ -58,10 +67,9 @@ import uuid  # noqa: E402
 from django.db import transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from nautobot.extras.constants import (  # noqa: E402
-    CHANGELOG_MAX_CHANGE_CONTEXT_DETAIL,
     CHANGELOG_MAX_OBJECT_REPR,
 )
-from nautobot.extras.models import ObjectChange, Webhook  # noqa: E402
+from nautobot.extras.models import Webhook  # noqa: E402
 
 
 class _LoadedTags(list):

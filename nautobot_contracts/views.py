@@ -17,6 +17,7 @@ from nautobot.apps.views import (
 
 from nautobot_contracts import filters, forms, tables, ui
 from nautobot_contracts.api import serializers
+from nautobot_contracts.bulk_edit import BulkEditRefusalsViewMixin
 from nautobot_contracts.csv_import import CSVImportViewMixin
 from nautobot_contracts.models import (
     Budget,
@@ -33,7 +34,7 @@ from nautobot_contracts.models import (
 from nautobot_contracts.models.attachments import content_type_for
 
 
-class ServiceProviderUIViewSet(CSVImportViewMixin, NautobotUIViewSet):
+class ServiceProviderUIViewSet(BulkEditRefusalsViewMixin, CSVImportViewMixin, NautobotUIViewSet):
     """Service providers."""
 
     queryset = ServiceProvider.objects.select_related("circuit_provider")
@@ -46,7 +47,7 @@ class ServiceProviderUIViewSet(CSVImportViewMixin, NautobotUIViewSet):
     object_detail_content = ui.service_provider_content
 
 
-class ContractUIViewSet(CSVImportViewMixin, NautobotUIViewSet):
+class ContractUIViewSet(BulkEditRefusalsViewMixin, CSVImportViewMixin, NautobotUIViewSet):
     """Contracts; the detail page shows the computed costs and renewal dates."""
 
     queryset = Contract.objects.select_related("provider", "status", "tenant")
@@ -59,7 +60,7 @@ class ContractUIViewSet(CSVImportViewMixin, NautobotUIViewSet):
     object_detail_content = ui.contract_content
 
 
-class InvoiceUIViewSet(CSVImportViewMixin, NautobotUIViewSet):
+class InvoiceUIViewSet(BulkEditRefusalsViewMixin, CSVImportViewMixin, NautobotUIViewSet):
     """Invoices."""
 
     queryset = Invoice.objects.select_related("contract__provider", "status")
@@ -72,7 +73,7 @@ class InvoiceUIViewSet(CSVImportViewMixin, NautobotUIViewSet):
     object_detail_content = ui.invoice_content
 
 
-class ContractAssignmentUIViewSet(CSVImportViewMixin, NautobotUIViewSet):
+class ContractAssignmentUIViewSet(BulkEditRefusalsViewMixin, CSVImportViewMixin, NautobotUIViewSet):
     """Assignments; the generic target is prefetched once per object type."""
 
     queryset = ContractAssignment.objects.select_related("contract__provider", "assigned_object_type").prefetch_related(
@@ -87,7 +88,7 @@ class ContractAssignmentUIViewSet(CSVImportViewMixin, NautobotUIViewSet):
     object_detail_content = ui.contract_assignment_content
 
 
-class ContractAttachmentUIViewSet(NautobotUIViewSet):
+class ContractAttachmentUIViewSet(BulkEditRefusalsViewMixin, NautobotUIViewSet):
     """Files stored against contracts."""
 
     # A file cannot travel in CSV, so no import button (uploads go through the add form).
@@ -102,7 +103,7 @@ class ContractAttachmentUIViewSet(NautobotUIViewSet):
     object_detail_content = ui.contract_attachment_content
 
 
-class InvoiceAttachmentUIViewSet(NautobotUIViewSet):
+class InvoiceAttachmentUIViewSet(BulkEditRefusalsViewMixin, NautobotUIViewSet):
     """Files stored against invoices."""
 
     # A file cannot travel in CSV, so no import button (uploads go through the add form).
@@ -117,7 +118,7 @@ class InvoiceAttachmentUIViewSet(NautobotUIViewSet):
     object_detail_content = ui.invoice_attachment_content
 
 
-class ExchangeRateUIViewSet(CSVImportViewMixin, NautobotUIViewSet):
+class ExchangeRateUIViewSet(BulkEditRefusalsViewMixin, CSVImportViewMixin, NautobotUIViewSet):
     """Exchange rates into the reporting currency."""
 
     queryset = ExchangeRate.objects.all()
@@ -130,7 +131,7 @@ class ExchangeRateUIViewSet(CSVImportViewMixin, NautobotUIViewSet):
     object_detail_content = ui.exchange_rate_content
 
 
-class BudgetUIViewSet(CSVImportViewMixin, NautobotUIViewSet):
+class BudgetUIViewSet(BulkEditRefusalsViewMixin, CSVImportViewMixin, NautobotUIViewSet):
     """Budgets; the detail page shows actual, committed and remaining with a chart per fiscal month."""
 
     queryset = Budget.objects.select_related("tenant")

@@ -158,7 +158,8 @@ class InvoiceViewTest(CsvImportMixin, ViewTestCases.PrimaryObjectViewTestCase):
             "paid_date": datetime.date(2026, 4, 20),
             "description": "March",
         }
-        cls.bulk_edit_data = {"description": "Paid in June", "paid_date": datetime.date(2026, 6, 1)}
+        # Marking invoices paid sets the Paid status and the paid date together (a paid date needs Paid).
+        cls.bulk_edit_data = {"status": paid.pk, "description": "Paid in June", "paid_date": datetime.date(2026, 6, 1)}
         cls.csv_data = (
             "contract,invoice_number,invoice_date,amount,status__name",
             f"{cls.contract.pk},CSV-1,2026-07-01,10.00,Open",

@@ -11,8 +11,10 @@ from django.db import IntegrityError
 from django.db.models import Value
 from nautobot.apps.api import NautobotCSVParser, NautobotModelViewSet, ReadOnlyModelViewSet
 from nautobot.dcim.models import Device
+from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
 
 from nautobot_contracts import filters, models
 from nautobot_contracts.api import serializers
@@ -20,7 +22,8 @@ from nautobot_contracts.api.base import RobustViewSetMixin
 from nautobot_contracts.api.performance import TagsPrefetchViewSetMixin
 from nautobot_contracts.api.sparse_fields import SparseFieldsViewSetMixin
 from nautobot_contracts.app_settings import assignable_model_labels
-from nautobot_contracts.csv_import import ContractsCSVParser
+from nautobot_contracts.bulk_edit import bulk_update_naming_refusals
+from nautobot_contracts.csv_import import ContractsCSVParser, CSVImportError, import_csv
 
 
 class ContractsModelViewSet(
@@ -46,6 +49,25 @@ class ContractsModelViewSet(
             super().perform_update(serializer)
         except IntegrityError as error:
             raise ValidationError({"__all__": [f"Not saved, a unique key is repeated: {clash_detail(error)}"]})
+
+    def create(self, request, *args, **kwargs):
+        """A text/csv body is imported by the app's bulk importer (csv_import): all or nothing, every bad line a 400."""
+        request.data  # noqa: B018  # parses the body; ContractsCSVParser keeps a CSV text on the request
+        text = getattr(request, "contracts_csv_text", None)
+        if text is None:
+            return super().create(request, *args, **kwargs)
+        model = self.get_queryset().model
+        try:
+            objects = import_csv(
+                text, self.get_serializer_class(), model.objects.restrict(request.user, "add"), request
+            )
+        except CSVImportError as error:
+            raise ValidationError([str(row_error) for row_error in error.errors]) from error
+        return Response(self.get_serializer(objects, many=True).data, status=status.HTTP_201_CREATED)
+
+    def perform_bulk_update(self, objects, update_data, partial):
+        """Bulk PATCH/PUT, all or nothing as in Nautobot, with the 400 naming every refused object (bulk_edit)."""
+        return bulk_update_naming_refusals(self, objects, update_data, partial)
 
 
 def clash_detail(error):

@@ -5,10 +5,11 @@ import datetime
 import io
 
 from django import forms
+from django.core.exceptions import FieldError, ValidationError
 from django.utils import timezone
 from nautobot.apps.choices import LogLevelChoices
 from nautobot.apps.forms import DatePicker
-from nautobot.apps.jobs import IntegerVar, Job, StringVar
+from nautobot.apps.jobs import BooleanVar, IntegerVar, Job, MultiObjectVar, ObjectVar, StringVar
 from nautobot.apps.utils import sanitize
 
 from nautobot_contracts import clock
@@ -28,6 +29,22 @@ GROUPING = "Contracts"
 EARLIEST_DATE = datetime.date(1900, 1, 1)
 LATEST_DATE = datetime.date(2999, 12, 31)
 MAX_DAYS = 3650
+
+
+# The spellings of a boolean a REST caller or an HTML form may send.
+BOOLEAN_WORDS = frozenset({"true", "false", "on", "off", "yes", "no", "1", "0"})
+
+
+def _object_exists(queryset, value):
+    """Whether `value` (a primary key, an object, or a dict of attributes) names exactly one object of `queryset`."""
+    if hasattr(value, "_meta"):
+        value = value.pk
+    try:
+        if isinstance(value, dict):
+            return queryset.filter(**value).count() == 1
+        return queryset.filter(pk=value).exists()
+    except (ValueError, TypeError, ValidationError, FieldError):
+        return False
 
 
 class IsoDateField(forms.DateField):
@@ -133,7 +150,37 @@ class ContractsJob(Job):
                 if "initial" in var.field_attrs and name not in data
             }
             data = {**defaults, **data}
+            errors = cls.input_errors(data)
+            if errors:
+                raise ValidationError(errors)
         return super().validate_data(data, files=files)
+
+    @classmethod
+    def input_errors(cls, data):
+        """{input: message} for object and boolean inputs that Nautobot would not refuse as form errors.
+
+        Nautobot resolves object inputs (`deserialize_data`) before the form checks them: an id of nothing, or not an
+        id at all, raises DoesNotExist or a bare ValidationError, which the REST Jobs API answers with a 500. A
+        boolean input reads any non-empty string ("maybe") as true. Both are refused here, naming the input.
+        """
+        errors = {}
+        job_vars = cls._get_vars()
+        for name, value in data.items():
+            var = job_vars.get(name)
+            if var is None or value is None or value == "":
+                continue
+            if isinstance(var, ObjectVar):
+                values = value if isinstance(var, MultiObjectVar) and isinstance(value, (list, tuple)) else [value]
+                missing = [item for item in values if not _object_exists(var.field_attrs["queryset"], item)]
+                if missing:
+                    errors[name] = [
+                        f"Select a valid choice: {', '.join(str(item) for item in missing)} is not one of the "
+                        "available choices."
+                    ]
+            elif isinstance(var, BooleanVar) and not isinstance(value, bool):
+                if str(value).strip().lower() not in BOOLEAN_WORDS:
+                    errors[name] = [f'"{value}" is not a boolean: use true or false.']
+        return errors
 
     def log_lines(self, lines, grouping="run"):
         """Write many (level, message, obj) log lines with one bulk insert per thousand.

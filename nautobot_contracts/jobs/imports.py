@@ -1,7 +1,7 @@
 """Import contracts CSV: the app's CSV import (csv_import.import_csv) as a background Job, for large files."""
 
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from nautobot.apps.api import get_serializer_for_model
 from nautobot.apps.jobs import FileVar, ObjectVar, TextVar
 
@@ -27,6 +27,10 @@ class ImportContractsCSV(ContractsJob):
         label="Object type",
         query_params={"app_label": "nautobot_contracts", "model": IMPORTABLE_MODELS},
     )
+    # Only the importable types are valid choices (query_params only filter the UI's drop-down).
+    content_type.field_attrs["queryset"] = ContentType.objects.filter(
+        app_label="nautobot_contracts", model__in=IMPORTABLE_MODELS
+    )
     csv_data = TextVar(label="CSV data", required=False)
     csv_file = FileVar(label="CSV file", required=False)
 
@@ -35,6 +39,14 @@ class ImportContractsCSV(ContractsJob):
         description = "Import service providers, contracts, invoices, assignments or exchange rates from CSV."
         soft_time_limit = 1800
         time_limit = 2000
+
+    @classmethod
+    def validate_data(cls, data, files=None):
+        """As every Job, and one of CSV data or a CSV file must be given."""
+        cleaned = super().validate_data(data, files=files)
+        if not cleaned.get("csv_data") and not cleaned.get("csv_file"):
+            raise ValidationError({"csv_data": ["Give the CSV data or a CSV file."]})
+        return cleaned
 
     def run(self, *, content_type, csv_data=None, csv_file=None):  # pylint: disable=arguments-differ
         """Import, logging progress; on any bad line log every error and fail with nothing created."""
@@ -50,11 +62,15 @@ class ImportContractsCSV(ContractsJob):
         data = csv_file.read() if csv_file else (csv_data or "")
 
         def progress(done, total):
-            self.logger.info("Checked and saved %d of %d rows.", done, total)
+            self.logger.info("Checked %d of %d rows.", done, total)
 
         try:
             created = import_csv(
-                data, get_serializer_for_model(model), model.objects.restrict(self.user, "add"), progress=progress
+                data,
+                get_serializer_for_model(model),
+                model.objects.restrict(self.user, "add"),
+                progress=progress,
+                user=self.user,
             )
         except CSVImportError as error:
             for row_error in error.errors[:MAX_LOGGED_ERRORS]:
