@@ -11,7 +11,7 @@ from nautobot.apps.testing import APITestCase, TestCase, get_job_class_and_model
 from nautobot.dcim.models import Device
 from nautobot.extras.models import JobResult
 
-from nautobot_contracts.jobs import costs, coverage, imports, renewals
+from nautobot_contracts.jobs import billing, costs, coverage, imports, invoices, notifications, renewals
 from nautobot_contracts.models import CostSnapshot, Invoice
 
 TODAY = datetime.date(2026, 6, 15)
@@ -23,7 +23,14 @@ NO_OBJECT = "3d0a1f6e-0000-4000-8000-000000000000"
 def bad_inputs():
     """(Job class, {input: value}, field) for every refused value of every input of every Job."""
     cases = []
-    for job in (renewals.CheckUpcomingRenewals, costs.MonthlyCostReport, costs.DetectCostAnomalies):
+    for job in (
+        renewals.CheckUpcomingRenewals,
+        costs.MonthlyCostReport,
+        costs.DetectCostAnomalies,
+        invoices.CheckOverdueInvoices,
+        notifications.SendContractNotifications,
+        billing.ReconcileInvoices,
+    ):
         cases += [(job, {"as_of": value}, "as_of") for value in NOT_A_DATE]
     cases += [(coverage.FindUncoveredDevices, {"as_of": value}, "as_of") for value in NOT_A_DATE]
     # The snapshot date may not lie after today (pinned to TODAY).
@@ -34,9 +41,11 @@ def bad_inputs():
         (costs.MonthlyCostReport, "forecast_days", -1, 3651),
         (costs.DetectCostAnomalies, "lookback_days", 0, 3651),
         (costs.DetectCostAnomalies, "threshold_pct", 0, 1001),
+        (billing.ReconcileInvoices, "grace_days", -1, 3651),
     ):
         cases += [(job, {field: value}, field) for value in (low, -1, high, 10**30, "ten", "1.5")]
     cases += [(renewals.CheckUpcomingRenewals, {"include_missed": "maybe"}, "include_missed")]
+    cases += [(notifications.SendContractNotifications, {"dry_run": "maybe"}, "dry_run")]
     for job, field in (
         (renewals.CheckUpcomingRenewals, "tenant"),
         (coverage.FindUncoveredDevices, "location"),
@@ -44,6 +53,8 @@ def bad_inputs():
         (coverage.FindUncoveredDevices, "role"),
         (coverage.FindUncoveredDevices, "status"),
         (imports.ImportContractsCSV, "content_type"),
+        (billing.ReconcileInvoices, "provider"),
+        (billing.ReconcileInvoices, "tenant"),
     ):
         cases += [(job, {field: value}, field) for value in (NOT_A_UUID, NO_OBJECT)]
     renewal_job = renewals.CheckUpcomingRenewals
@@ -97,6 +108,10 @@ class JobValidateDataTest(TestCase):
             (costs.CaptureCostSnapshot, {"as_of": "2026-06-15"}),
             (costs.CaptureCostSnapshot, {"as_of": "1900-01-01"}),
             (coverage.FindUncoveredDevices, {"as_of": "2026-06-15", "contract_types": ["support"]}),
+            (invoices.CheckOverdueInvoices, {"as_of": "2999-12-31"}),
+            (notifications.SendContractNotifications, {"as_of": "1900-01-01", "dry_run": True}),
+            (billing.ReconcileInvoices, {"as_of": "2026-06-15", "grace_days": 0}),
+            (billing.ReconcileInvoices, {"grace_days": 3650}),
             (
                 imports.ImportContractsCSV,
                 {"content_type": ContentType.objects.get_for_model(Invoice).pk, "csv_data": "x\n1\n"},

@@ -18,7 +18,14 @@ from nautobot.extras.models import FileProxy, JobLogEntry
 from nautobot.tenancy.models import Tenant
 from nautobot.users.models import User
 
-from nautobot_contracts.models import Contract, ContractAssignment, CostSnapshot, Invoice, ServiceProvider
+from nautobot_contracts.models import (
+    Contract,
+    ContractAlert,
+    ContractAssignment,
+    CostSnapshot,
+    Invoice,
+    ServiceProvider,
+)
 from tests import factories
 
 AS_OF = "2026-06-15"
@@ -29,6 +36,8 @@ JOBS = {
     "anomalies": ("nautobot_contracts.jobs.costs", "DetectCostAnomalies"),
     "coverage": ("nautobot_contracts.jobs.coverage", "FindUncoveredDevices"),
     "import": ("nautobot_contracts.jobs.imports", "ImportContractsCSV"),
+    "overdue": ("nautobot_contracts.jobs.invoices", "CheckOverdueInvoices"),
+    "reconcile": ("nautobot_contracts.jobs.billing", "ReconcileInvoices"),
 }
 INVOICE_HEADER = (
     "contract__provider__name,contract__name,invoice_number,invoice_date,due_date,period_start,period_end,amount,"
@@ -108,7 +117,9 @@ class JobResultRestrictionTest(TestCase):
         factories.grant(cls.viewer, Tenant, constraints={"name": "Tenant Alpha"})
         factories.grant(cls.viewer, ContractAssignment)
         factories.grant(cls.viewer, CostSnapshot, constraints={"currency": "USD"})
-        factories.grant(cls.viewer, Invoice, actions=("view", "add"))
+        factories.grant(
+            cls.viewer, Invoice, actions=("view", "add"), constraints={"contract__tenant__name": "Tenant Alpha"}
+        )
 
     def run_job(self, key, **job_kwargs):
         _, job_model = get_job_class_and_model(*JOBS[key])
@@ -201,3 +212,33 @@ class JobResultRestrictionTest(TestCase):
         self.assertEqual(job_result.status, JobResultStatusChoices.STATUS_SUCCESS, job_result.traceback)
         self.assertEqual(list(Invoice.objects.values_list("contract__name", flat=True)), ["alpha-contract"])
         self.assert_nothing_hidden(job_result)
+
+    def overdue_invoices(self):
+        """One overdue invoice on a visible contract and one on each hidden one (due 2026-06-01, Open)."""
+        dates = {"invoice_date": datetime.date(2026, 5, 1), "due_date": datetime.date(2026, 6, 1)}
+        for contract in Contract.objects.all():
+            factories.InvoiceFactory(
+                contract=contract, invoice_number=f"{contract.name}-inv", period_start=datetime.date(2026, 4, 1),
+                period_end=datetime.date(2026, 4, 30), **dates,
+            )  # fmt: skip
+
+    def test_overdue_invoices(self):
+        self.overdue_invoices()
+        job_result = self.run_job("overdue", as_of=AS_OF)
+        self.assertEqual(job_result.status, JobResultStatusChoices.STATUS_SUCCESS, job_result.traceback)
+        self.assertEqual(job_result.result["alerts"]["created"], 1)
+        # The run raised the visible contract's alert only; the hidden contracts' overdue invoices got none.
+        self.assertEqual(
+            list(ContractAlert.objects.values_list("invoice__invoice_number", flat=True)), ["alpha-contract-inv"]
+        )
+        self.assert_nothing_hidden(job_result)
+
+    def test_reconcile_invoices(self):
+        self.overdue_invoices()
+        job_result = self.run_job("reconcile", as_of=AS_OF)
+        self.assertEqual(job_result.status, JobResultStatusChoices.STATUS_SUCCESS, job_result.traceback)
+        self.assertEqual(job_result.result["contracts_checked"], 1)
+        self.assertEqual(job_result.result["overdue_invoices"], 1)
+        self.assertEqual(list(job_result.result["overdue_amount"]), ["USD"])
+        shown = self.assert_nothing_hidden(job_result)
+        self.assertIn("alpha-contract", shown)
