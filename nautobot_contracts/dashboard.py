@@ -199,6 +199,30 @@ def deadline_rows(data):
     return rows
 
 
+def budget_rows(data):
+    """The budgets table's rows: this fiscal year's budgets with actual, committed, remaining and used %."""
+    rows = []
+    for budget, figure in data.budgets:
+        used = figure.used_pct
+        css = "bg-danger" if figure.over_budget else "bg-success"
+        rows.append(
+            {
+                "name": format_html('<a href="{}">{}</a>', budget.get_absolute_url(), budget.name),
+                "scope": " · ".join(str(part) for part in (budget.tenant, budget.cost_center) if part) or "—",
+                "amount": f"{money_str(budget.amount)} {budget.currency}",
+                "actual": f"{money_str(figure.actual)} {budget.currency}",
+                "committed": f"{money_str(figure.committed)} {budget.currency}",
+                "remaining": f"{money_str(figure.remaining)} {budget.currency}",
+                "used": None
+                if used is None
+                else format_html(
+                    '<span class="badge {}">{}%{}</span>', css, used, " over budget" if figure.over_budget else ""
+                ),
+            }
+        )
+    return rows
+
+
 def _chart(container_id, header, data, x_label, y_label, section, weight, chart_class=None, **kwargs):
     return EChartsPanel(
         label=header,
@@ -211,7 +235,6 @@ def _chart(container_id, header, data, x_label, y_label, section, weight, chart_
     )
 
 
-# Later: the contract chart's expected amounts and an "Open alerts" counter plug into the functions above.
 dashboard_panels = (
     CountersPanel(label="At a glance", section=SectionChoices.FULL_WIDTH, weight=100),
     _chart(
@@ -274,6 +297,14 @@ dashboard_panels = (
         columns=["name", "provider", "tier", "deadline", "renewal_value"],
         column_headers=["Contract", "Provider", "Tier", "Notice deadline", "Renewal value"],
     ),
+    DataTablePanel(
+        label="Budgets this fiscal year",
+        section=SectionChoices.FULL_WIDTH,
+        weight=600,
+        context_data_key="dashboard_budgets",
+        columns=["name", "scope", "amount", "actual", "committed", "remaining", "used"],
+        column_headers=["Name", "Tenant / cost center", "Budget", "Actual", "Committed", "Remaining", "Used"],
+    ),
 )
 
 
@@ -308,6 +339,7 @@ class DashboardView(GenericView):
                 "dashboard": data,
                 "dashboard_scope": {key: value for key, value in scope.items() if value},
                 "dashboard_deadlines": deadline_rows(data),
+                "dashboard_budgets": budget_rows(data),
                 "as_of": as_of,
                 # Full-width panels weighted below the halves' lightest panel go on top (the counters).
                 "top_panels": [panel for panel in sections[SectionChoices.FULL_WIDTH] if panel.weight < 200],

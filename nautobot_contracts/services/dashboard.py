@@ -18,7 +18,7 @@ from django.db.models.functions import Coalesce, TruncMonth
 from nautobot.dcim.models import Device, Location
 
 from nautobot_contracts.choices import BillingPeriodChoices
-from nautobot_contracts.services import alerts, coverage, fx, invoices, money, renewals, terms
+from nautobot_contracts.services import alerts, budgets, coverage, fx, invoices, money, renewals, terms
 from nautobot_contracts.services.access import restrict
 
 REPORT_MONTHS = 12
@@ -293,6 +293,19 @@ class Dashboard:
     deadlines: list
     reporting_currency: str = field(default_factory=fx.reporting_currency)
     open_alerts: dict = field(default_factory=dict)  # {severity: n}: open alerts the viewer may view
+    budgets: list = field(default_factory=list)  # [(Budget, BudgetFigures)] of the fiscal year containing as_of
+
+
+def fiscal_year_budgets(as_of, user=None, tenant=None):
+    """[(budget, BudgetFigures)] of the fiscal year containing `as_of` that `user` may view (three queries)."""
+    from nautobot_contracts.models import Budget  # pylint: disable=import-outside-toplevel
+
+    queryset = Budget.objects.filter(fiscal_year=budgets.fiscal_year_of(as_of))
+    if tenant is not None:
+        queryset = queryset.filter(tenant=tenant)
+    rows = list(restrict(queryset, user).select_related("tenant").order_by("currency", "name"))
+    found = budgets.budget_figures(rows, as_of, user=user)
+    return [(budget, found[budget.pk]) for budget in rows]
 
 
 def dashboard(as_of, user=None, tenant=None, provider=None):
@@ -354,6 +367,7 @@ def dashboard(as_of, user=None, tenant=None, provider=None):
             if tenant is not None or provider is not None
             else None,
         ),
+        budgets=fiscal_year_budgets(as_of, user=user, tenant=tenant),
     )
 
 
