@@ -406,19 +406,23 @@ class DemoDataLoader:
     def load_budgets(self):
         """A few budgets for the current and the previous fiscal year (their fiscal year follows today)."""
         current = fiscal_year_of(self.today)
-        rows = [
-            {
-                "name": name,
-                "fiscal_year": current + offset,
-                "currency": currency,
-                "amount": Decimal(amount),
-                "tenant": self.tenants.get(tenant) if tenant else None,
-                "cost_center": cost_center,
-                "description": "Demo budget",
-            }
-            for name, offset, currency, amount, tenant, cost_center in BUDGETS
-        ]
-        self.ensure(Budget, rows, ["name"], moving=["fiscal_year"])
+        # One write per fiscal-year offset, the current year's first: when today has moved into a new fiscal year,
+        # "current" leaves its year before "previous" moves into it (both share the unique budget scope).
+        for year_offset in sorted({row[1] for row in BUDGETS}, reverse=True):
+            rows = [
+                {
+                    "name": name,
+                    "fiscal_year": current + offset,
+                    "currency": currency,
+                    "amount": Decimal(amount),
+                    "tenant": self.tenants.get(tenant) if tenant else None,
+                    "cost_center": cost_center,
+                    "description": "Demo budget",
+                }
+                for name, offset, currency, amount, tenant, cost_center in BUDGETS
+                if offset == year_offset
+            ]
+            self.ensure(Budget, rows, ["name"], moving=["fiscal_year"])
 
     def load_attachments(self):
         """Small generated files stored through the attachments' FileField (so they land in MEDIA_ROOT)."""
