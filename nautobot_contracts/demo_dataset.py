@@ -235,10 +235,10 @@ EXCHANGE_RATES = [
 # Budgets: (name, fiscal year relative to today's (0 = current, -1 = previous), currency, amount, tenant, cost center).
 # The fiscal year follows today like the contract dates do; the name is the key.
 BUDGETS = [
-    ("IT spend USD, current FY", 0, "USD", "250000.00", None, ""),
+    ("IT spend USD, current FY", 0, "USD", "450000.00", None, ""),
     ("IT spend USD, previous FY", -1, "USD", "240000.00", None, ""),
     ("Retail Americas USD, current FY", 0, "USD", "60000.00", "Retail Americas", ""),
-    ("EMEA EUR, current FY", 0, "EUR", "40000.00", None, ""),
+    ("EMEA EUR, current FY", 0, "EUR", "150000.00", None, ""),
 ]
 
 # Smallest well-formed PDF: one empty page with a valid cross-reference table.

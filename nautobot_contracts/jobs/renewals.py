@@ -4,7 +4,7 @@ from nautobot.apps.choices import LogLevelChoices
 from nautobot.apps.jobs import BooleanVar, MultiObjectVar, ObjectVar
 from nautobot.tenancy.models import Tenant
 
-from nautobot_contracts.app_settings import get_setting
+from nautobot_contracts.app_settings import renewal_thresholds
 from nautobot_contracts.jobs.base import (
     GROUPING,
     MAX_DAYS,
@@ -36,7 +36,7 @@ class CheckUpcomingRenewals(ContractsJob):
     window_days = bounded_integer_var(
         min_value=0,
         max_value=MAX_DAYS,
-        default=get_setting("renewal_window_days"),
+        default=renewal_thresholds().window_days,  # shown in the form; an empty input reads it again at run time
         required=False,
         label="Window (days)",
         description=f"List contracts whose notice deadline falls within this many days (0-{MAX_DAYS})",
@@ -59,7 +59,7 @@ class CheckUpcomingRenewals(ContractsJob):
     def run(self, as_of=None, window_days=None, include_missed=True, providers=None, tenant=None):  # pylint: disable=arguments-differ
         """Rank the contracts the running user may view, report them and bring their renewal alerts up to date."""
         as_of = parse_date(as_of)
-        window_days = get_setting("renewal_window_days") if window_days is None else window_days
+        window_days = renewal_thresholds(window_days).window_days  # the setting when the input is empty
         items = upcoming_renewals(
             as_of,
             window_days=window_days,

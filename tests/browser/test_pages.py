@@ -10,6 +10,7 @@ database). The server is single-threaded, so that one connection is never used b
 """
 
 from concurrent.futures import ThreadPoolExecutor
+from html import escape
 import os
 from pathlib import Path
 import shutil
@@ -25,8 +26,10 @@ from nautobot.apps.testing import TestCase
 from nautobot.dcim.models import Device
 import pytest
 
+from nautobot_contracts import clock
 from nautobot_contracts.demo_data import load_demo_data
 from nautobot_contracts.models import Contract, ContractAssignment, ServiceProvider
+from nautobot_contracts.services.renewals import upcoming_renewals
 
 CHROMIUM = os.getenv("NAUTOBOT_CONTRACTS_CHROMIUM", "/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
@@ -252,3 +255,12 @@ class PagesTest(BrowserTestCase):
         result = self.open(device.get_absolute_url(), "device.png")
         self.assert_charts_rendered(result, [])
         self.assertIn("Covers today", result["content"])
+
+    def test_calendar_page(self):
+        # The month of the nearest notice deadline, so the grid shows at least that contract's event.
+        nearest = min(upcoming_renewals(clock.today()), key=lambda item: item.notice_deadline)
+        month = nearest.notice_deadline.strftime("%Y-%m")
+        result = self.open(f"/plugins/contracts/calendar/?month={month}", "calendar.png")
+        self.assert_charts_rendered(result, [])
+        self.assertIn(escape(nearest.contract.name, quote=False), result["content"])
+        self.assertIn('data-kind="notice"', result["content"])
