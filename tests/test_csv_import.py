@@ -14,7 +14,7 @@ from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import Resolver404, resolve
 from nautobot.apps.api import get_serializer_for_model
-from nautobot.apps.testing import APITestCase, TestCase, TransactionTestCase, create_job_result_and_run_job
+from nautobot.apps.testing import APITestCase, TestCase, create_job_result_and_run_job
 from nautobot.extras.choices import JobResultStatusChoices, LogLevelChoices
 from nautobot.extras.models import JobLogEntry
 from nautobot.tenancy.models import Tenant
@@ -29,6 +29,7 @@ from nautobot_contracts.csv_import import (
     read_rows,
 )
 from nautobot_contracts.models import Contract, ExchangeRate, Invoice, ServiceProvider
+from tests.base import MigratedStateTransactionTestCase
 
 SAMPLES = Path(__file__).resolve().parent.parent / "development" / "sample-data"
 # Import order, with the columns that find an imported row's object again (its natural key).
@@ -405,7 +406,7 @@ class RESTImportTest(SampleRowsMixin, APITestCase):
         self.assertIn("already exists", str(response.json()))
 
 
-class ImportObjectsJobTest(SampleRowsMixin, TransactionTestCase):
+class ImportObjectsJobTest(SampleRowsMixin, MigratedStateTransactionTestCase):
     """Nautobot's Import Objects job, which the list views' Import button runs."""
 
     def run_import(self, model, text, roll_back_if_error=True):

@@ -13,7 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from nautobot.apps.change_logging import web_request_context
-from nautobot.apps.testing import APITestCase, TestCase, TransactionTestCase, create_job_result_and_run_job
+from nautobot.apps.testing import APITestCase, TestCase, create_job_result_and_run_job
 from nautobot.extras.choices import JobResultStatusChoices, LogLevelChoices
 from nautobot.extras.models import Job as JobModel, JobLogEntry, JobResult, ObjectChange, Status
 from nautobot.tenancy.models import Tenant
@@ -22,6 +22,7 @@ from nautobot.users.models import User
 from nautobot_contracts.api.serializers import ContractSerializer
 from nautobot_contracts.csv_import import CSVImportError, import_csv
 from nautobot_contracts.models import Contract, ServiceProvider
+from tests.base import MigratedStateTransactionTestCase
 
 PERMISSIONS = [
     "nautobot_contracts.add_contract",
@@ -255,7 +256,7 @@ class RESTImportTest(APITestCase):
             self.assertFalse(Contract.objects.exists())
 
 
-class JobImportTest(TransactionTestCase):
+class JobImportTest(MigratedStateTransactionTestCase):
     """Nautobot's Import Objects Job (the list's Import button) and the app's Import contracts CSV Job."""
 
     def setUp(self):
