@@ -72,7 +72,8 @@ class ReconcileInvoices(ContractsJob):
         summary = billing.reconcile(as_of, user=self.user, queryset=contracts, grace_days=grace_days)
         overdue_count, overdue_amounts = overdue_totals(as_of, user=self.user, queryset=invoices)
 
-        rows = [self._row(contract, period) for contract, period in summary.problems]
+        contract_ids = {}  # one str(UUID) per contract, not per problem period
+        rows = [self._row(contract, period, contract_ids) for contract, period in summary.problems]
         url = Contract(pk=_PK_PLACEHOLDER).get_absolute_url()  # one reverse() for every line's link
         lines = [
             self._log_line(contract, period, row, url)
@@ -112,9 +113,12 @@ class ReconcileInvoices(ContractsJob):
         }
 
     @staticmethod
-    def _row(contract, period):
+    def _row(contract, period, contract_ids):
+        contract_id = contract_ids.get(contract.contract_id)
+        if contract_id is None:
+            contract_id = contract_ids[contract.contract_id] = str(contract.contract_id)
         return {
-            "contract_id": str(contract.contract_id),
+            "contract_id": contract_id,
             "contract": contract.name,
             "provider": contract.provider,
             "currency": contract.currency,

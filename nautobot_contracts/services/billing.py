@@ -391,12 +391,15 @@ def reconcile(as_of, user=None, queryset=None, grace_days=None):
     problems = []
     periods_checked = 0
     for billing in figures.values():
+        invoiced = expected = ZERO
         for period in billing.periods:
             periods_checked += 1
             counts[period.state] += 1
+            invoiced += period.invoiced  # the contract's variance_to_date, summed in this one pass over its periods
+            expected += period.expected
             if period.state in PROBLEM_STATES:
                 problems.append((billing, period))
-        variance[billing.currency] += billing.variance_to_date
+        variance[billing.currency] += invoiced - expected
     problems.sort(key=lambda item: (item[0].name, str(item[0].contract_id), item[1].start))
     return ReconciliationSummary(
         as_of=as_of,
