@@ -2,7 +2,6 @@
 home-page "Open alerts" panel, restricted to the viewer."""
 
 import datetime
-from unittest import mock
 
 from django.contrib.auth import get_user_model
 from django.test import RequestFactory
@@ -14,6 +13,7 @@ from nautobot_contracts import homepage
 from nautobot_contracts.models import Contract, ContractAlert
 from nautobot_contracts.services import alerts, dashboard
 from tests import factories
+from tests.pinning import pin_today
 
 D = datetime.date
 AS_OF = D(2026, 10, 2)
@@ -74,9 +74,7 @@ class OpenAlertsTest(TestCase):
 
     def setUp(self):
         super().setUp()
-        patcher = mock.patch("nautobot_contracts.clock.today", return_value=AS_OF)
-        patcher.start()
-        self.addCleanup(patcher.stop)
+        pin_today(self, AS_OF)
 
     def viewer(self, constraints=None):
         user = get_user_model().objects.create_user(username="alert-viewer")

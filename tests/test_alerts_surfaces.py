@@ -28,6 +28,7 @@ from nautobot_contracts import filters
 from nautobot_contracts.models import Contract, ContractAlert
 from nautobot_contracts.services import alerts
 from tests import factories
+from tests.pinning import pin_today
 
 D = datetime.date
 API = "plugins-api:nautobot_contracts-api"
@@ -36,9 +37,7 @@ TODAY = D(2026, 10, 2)  # the pinned clock: snoozes are checked against it
 
 
 def pin_clock(test, day=TODAY):
-    patcher = mock.patch("nautobot_contracts.clock.today", return_value=day)
-    patcher.start()
-    test.addCleanup(patcher.stop)
+    pin_today(test, day)
 
 
 def make_alerts():

@@ -2,7 +2,6 @@
 
 import datetime
 from decimal import Decimal
-from unittest import mock
 
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -12,19 +11,13 @@ from nautobot.apps.testing import APITestCase, TestCase
 from nautobot_contracts import filters
 from nautobot_contracts.models import Contract, Invoice
 from tests import factories
+from tests.pinning import pin_today
 
 API = "plugins-api:nautobot_contracts-api"
 D = datetime.date
 M = Decimal
 AS_OF = D(2026, 3, 15)
 BILLING_FIELDS = ("expected_to_date", "invoiced_to_date", "variance_to_date", "missing_periods")
-
-
-def pin_today(test):
-    """Pin the app's one clock to AS_OF."""
-    patcher = mock.patch("nautobot_contracts.clock.today", return_value=AS_OF)
-    patcher.start()
-    test.addCleanup(patcher.stop)
 
 
 def build(cls):
@@ -54,7 +47,7 @@ class ContractBillingAPITest(APITestCase):
 
     def setUp(self):
         super().setUp()
-        pin_today(self)
+        pin_today(self, AS_OF)
         self.add_permissions("nautobot_contracts.view_contract", "nautobot_contracts.view_invoice")
 
     def get(self, url):
@@ -155,7 +148,7 @@ class FilterSetTest(TestCase):
 
     def setUp(self):
         super().setUp()
-        pin_today(self)
+        pin_today(self, AS_OF)
 
     def test_billing_state_filterset(self):
         result = filters.ContractFilterSet({"billing_state": ["pending"]}, Contract.objects.all())
@@ -171,7 +164,7 @@ class BillingPanelTest(TestCase):
 
     def setUp(self):
         super().setUp()
-        pin_today(self)
+        pin_today(self, AS_OF)
         self.user.is_superuser = True
         self.user.save()
 
@@ -213,7 +206,7 @@ class InvoicePageTest(TestCase):
 
     def setUp(self):
         super().setUp()
-        pin_today(self)
+        pin_today(self, AS_OF)
         self.user.is_superuser = True
         self.user.save()
 

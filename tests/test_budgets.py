@@ -2,7 +2,6 @@
 
 import datetime
 from decimal import Decimal
-from unittest import mock
 
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -12,19 +11,13 @@ from nautobot.apps.testing import APITestCase, APIViewTestCases, FilterTestCases
 from nautobot_contracts import filters
 from nautobot_contracts.models import Budget, Invoice
 from tests import factories
+from tests.pinning import pin_today
 
 API = "plugins-api:nautobot_contracts-api"
 UI = "plugins:nautobot_contracts:{}"
 D = datetime.date
 M = Decimal
 AS_OF = D(2026, 6, 15)
-
-
-def pin_today(test):
-    """Pin the app's clock (services read it through clock.today) to AS_OF for the test."""
-    patcher = mock.patch("nautobot_contracts.clock.today", return_value=AS_OF)
-    patcher.start()
-    test.addCleanup(patcher.stop)
 
 
 class BudgetAPITest(APIViewTestCases.APIViewTestCase):
@@ -61,7 +54,7 @@ class BudgetFiguresAPITest(APITestCase):
 
     def setUp(self):
         super().setUp()
-        pin_today(self)
+        pin_today(self, AS_OF)
         self.add_permissions(
             "nautobot_contracts.view_budget", "nautobot_contracts.view_contract", "nautobot_contracts.view_invoice"
         )
@@ -215,7 +208,7 @@ class BudgetPageTest(TestCase):
 
     def setUp(self):
         super().setUp()
-        pin_today(self)
+        pin_today(self, AS_OF)
         self.user.is_superuser = True
         self.user.save()
 

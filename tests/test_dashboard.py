@@ -17,7 +17,6 @@ The constrained user may view every contract except "Secret".
 import datetime
 from decimal import Decimal
 import json
-from unittest import mock
 
 from django.contrib.auth import get_user_model
 from django.db import connection
@@ -40,6 +39,7 @@ from nautobot_contracts.models import (
 )
 from nautobot_contracts.services import dashboard
 from tests import factories
+from tests.pinning import pin_today
 
 AS_OF = datetime.date(2026, 6, 15)
 URL = "plugins:nautobot_contracts:dashboard"
@@ -357,9 +357,7 @@ class ObjectPagePanelsTest(TestCase):
 
     def setUp(self):
         super().setUp()
-        patcher = mock.patch("nautobot_contracts.clock.today", return_value=AS_OF)
-        patcher.start()
-        self.addCleanup(patcher.stop)
+        pin_today(self, AS_OF)
 
     def page(self, obj):
         response = self.client.get(obj.get_absolute_url())

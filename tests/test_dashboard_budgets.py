@@ -2,7 +2,6 @@
 
 import datetime
 from decimal import Decimal
-from unittest import mock
 
 from django.contrib.auth import get_user_model
 from django.urls import reverse
@@ -11,6 +10,7 @@ from nautobot.apps.testing import TestCase
 from nautobot_contracts.models import Budget, Contract, Invoice
 from nautobot_contracts.services import dashboard
 from tests import factories
+from tests.pinning import pin_today
 
 AS_OF = datetime.date(2026, 3, 15)
 
@@ -31,9 +31,7 @@ class DashboardBudgetsTest(TestCase):
 
     def setUp(self):
         super().setUp()
-        patcher = mock.patch("nautobot_contracts.clock.today", return_value=AS_OF)
-        patcher.start()
-        self.addCleanup(patcher.stop)
+        pin_today(self, AS_OF)
 
     def test_figures(self):
         ((budget, figure),) = dashboard.dashboard(AS_OF).budgets

@@ -13,7 +13,6 @@ import json
 import os
 from pathlib import Path
 import re
-from unittest import mock
 import uuid
 
 from django.contrib.contenttypes.models import ContentType
@@ -27,6 +26,7 @@ from nautobot.tenancy.models import Tenant, TenantGroup
 
 from nautobot_contracts.models import Contract, ContractAssignment, Invoice, ServiceProvider
 from tests import factories
+from tests.pinning import pin_today
 
 API = "plugins-api:nautobot_contracts-api"
 GOLDEN = Path(__file__).resolve().parent / "golden"
@@ -183,9 +183,7 @@ class GoldenListTest(APITestCase):
         super().setUp()
         self.user.is_superuser = True
         self.user.save()
-        patcher = mock.patch("nautobot_contracts.clock.today", return_value=AS_OF)
-        patcher.start()
-        self.addCleanup(patcher.stop)
+        pin_today(self, AS_OF)
 
     def get(self, route, query):
         return self.client.get(f"{reverse(f'{API}:{route}')}?{query}", **self.header)

@@ -3,7 +3,6 @@
 import datetime
 from decimal import Decimal
 import re
-from unittest import mock
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
@@ -18,6 +17,7 @@ from nautobot_contracts.models import Contract, ContractAssignment
 from nautobot_contracts.services import coverage
 from nautobot_contracts.template_content import MAX_ROWS, ContractCoveragePanel
 from tests import factories
+from tests.pinning import pin_today
 
 AS_OF = datetime.date(2026, 6, 15)
 
@@ -71,9 +71,7 @@ class PanelCapTest(TestCase):
         super().setUp()
         self.user.is_superuser = True
         self.user.save()
-        patcher = mock.patch("nautobot_contracts.clock.today", return_value=AS_OF)
-        patcher.start()
-        self.addCleanup(patcher.stop)
+        pin_today(self, AS_OF)
 
     def render(self, device):
         request = RequestFactory().get("/")
