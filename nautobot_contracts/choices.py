@@ -125,3 +125,23 @@ class AlertStateChoices(ChoiceSet):
     )
 
     CSS_CLASSES = {STATE_OPEN: "danger", STATE_ACKNOWLEDGED: "warning", STATE_RESOLVED: "success"}
+
+
+class EntitlementUnitChoices(ChoiceSet):
+    """What a contract's entitlement `quantity` counts (DOMAIN.md "Cost allocation and entitlements")."""
+
+    UNIT_DEVICES = "devices"
+    UNIT_SEATS = "seats"
+    UNIT_LICENCES = "licences"
+    UNIT_PORTS = "ports"
+    UNIT_USERS = "users"
+    UNIT_OTHER = "other"
+
+    CHOICES = (
+        (UNIT_DEVICES, "Devices"),
+        (UNIT_SEATS, "Seats"),
+        (UNIT_LICENCES, "Licences"),
+        (UNIT_PORTS, "Ports"),
+        (UNIT_USERS, "Users"),
+        (UNIT_OTHER, "Other"),
+    )

@@ -1,15 +1,28 @@
 """Assignments: a contract attached to the Nautobot object it covers or pays for."""
 
+from decimal import Decimal
+
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from nautobot.apps.models import PrimaryModel, extras_features
 
 from nautobot_contracts.app_settings import assignable_content_types_q, assignable_model_labels
 from nautobot_contracts.models.features import PRIMARY_MODEL_FEATURES
-from nautobot_contracts.models.money import bounded_date_field, date_range_constraint
+from nautobot_contracts.models.money import (
+    ALLOCATION_WEIGHT_DECIMAL_PLACES,
+    ALLOCATION_WEIGHT_MAX,
+    ALLOCATION_WEIGHT_MAX_DIGITS,
+    ALLOCATION_WEIGHT_MIN,
+    QUANTITY_MAX,
+    QUANTITY_MIN,
+    bounded_date_field,
+    date_range_constraint,
+    range_constraint,
+)
 from nautobot_contracts.models.providers import UnicodeSafeNaturalSlugMixin
 
 
@@ -28,6 +41,21 @@ class ContractAssignment(UnicodeSafeNaturalSlugMixin, PrimaryModel):
     assigned_object = GenericForeignKey(ct_field="assigned_object_type", fk_field="assigned_object_id")
     coverage_start = bounded_date_field(blank=True, null=True, help_text="Coverage starts later than the contract")
     coverage_end = bounded_date_field(blank=True, null=True, help_text="Coverage ends earlier than the contract")
+    allocation_weight = models.DecimalField(
+        max_digits=ALLOCATION_WEIGHT_MAX_DIGITS,
+        decimal_places=ALLOCATION_WEIGHT_DECIMAL_PLACES,
+        default=Decimal(1),
+        validators=[MinValueValidator(ALLOCATION_WEIGHT_MIN), MaxValueValidator(ALLOCATION_WEIGHT_MAX)],
+        help_text=(
+            "Share of the contract's cost this assignment carries, relative to the other assignments in force "
+            f"(greater than 0, up to {ALLOCATION_WEIGHT_MAX:,}; default 1: equal shares)"
+        ),
+    )
+    quantity = models.PositiveIntegerField(
+        default=1,
+        validators=[MinValueValidator(QUANTITY_MIN), MaxValueValidator(QUANTITY_MAX)],
+        help_text="Entitlement units this assignment uses (seats, licences, ports...; default 1)",
+    )
     # Named "comments", not "notes": PrimaryModel's NotesMixin already owns `notes` (Nautobot's Notes feature).
     comments = models.TextField(blank=True)
 
@@ -46,6 +74,8 @@ class ContractAssignment(UnicodeSafeNaturalSlugMixin, PrimaryModel):
             ),
             date_range_constraint("assignment", "coverage_start", nullable=True),
             date_range_constraint("assignment", "coverage_end", nullable=True),
+            range_constraint("assignment", "allocation_weight", ALLOCATION_WEIGHT_MIN, ALLOCATION_WEIGHT_MAX),
+            range_constraint("assignment", "quantity", QUANTITY_MIN, QUANTITY_MAX),
         ]
         indexes = [models.Index(fields=["assigned_object_type", "assigned_object_id"])]
 

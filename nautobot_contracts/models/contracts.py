@@ -8,11 +8,13 @@ from nautobot.apps.constants import CHARFIELD_MAX_LENGTH
 from nautobot.apps.models import PrimaryModel, StatusField, extras_features
 
 from nautobot_contracts.app_settings import default_renewal_term_months
-from nautobot_contracts.choices import BillingPeriodChoices, ContractTypeChoices
+from nautobot_contracts.choices import BillingPeriodChoices, ContractTypeChoices, EntitlementUnitChoices
 from nautobot_contracts.currencies import CurrencyField
 from nautobot_contracts.models.features import PRIMARY_MODEL_FEATURES
 from nautobot_contracts.models.money import (
     NOTICE_DAYS_MAX,
+    QUANTITY_MAX,
+    QUANTITY_MIN,
     RENEWAL_TERM_MONTHS_MAX,
     RENEWAL_TERM_MONTHS_MIN,
     bounded_date_field,
@@ -78,6 +80,18 @@ class Contract(UnicodeSafeNaturalSlugMixin, PrimaryModel):
         ),
     )
     cost_center = models.CharField(max_length=CHARFIELD_MAX_LENGTH, blank=True)
+    quantity = models.PositiveIntegerField(
+        blank=True,
+        null=True,
+        validators=[MinValueValidator(QUANTITY_MIN), MaxValueValidator(QUANTITY_MAX)],
+        help_text="Entitlement: how many units the contract buys (with a unit); empty: no entitlement",
+    )
+    unit = models.CharField(
+        max_length=20,
+        choices=EntitlementUnitChoices,
+        blank=True,
+        help_text="What the entitlement quantity counts; devices are counted by the coverage rule",
+    )
     purchase_order = models.CharField(max_length=CHARFIELD_MAX_LENGTH, blank=True)
     description = models.CharField(max_length=CHARFIELD_MAX_LENGTH, blank=True)
     comments = models.TextField(blank=True)
@@ -108,6 +122,11 @@ class Contract(UnicodeSafeNaturalSlugMixin, PrimaryModel):
             range_constraint("contract", "notice_period_days", 0, NOTICE_DAYS_MAX, nullable=True),
             range_constraint("contract", "alert_lead_days", ALERT_LEAD_DAYS_MIN, ALERT_LEAD_DAYS_MAX, nullable=True),
             range_constraint("contract", "renewal_term_months", RENEWAL_TERM_MONTHS_MIN, RENEWAL_TERM_MONTHS_MAX),
+            range_constraint("contract", "quantity", QUANTITY_MIN, QUANTITY_MAX, nullable=True),
+            models.CheckConstraint(
+                condition=Q(quantity__isnull=True, unit="") | (Q(quantity__isnull=False) & ~Q(unit="")),
+                name="nautobot_contracts_contract_entitlement_complete",
+            ),
         ]
         indexes = [models.Index(fields=["end_date"]), models.Index(fields=["currency", "start_date"])]
 
@@ -119,6 +138,10 @@ class Contract(UnicodeSafeNaturalSlugMixin, PrimaryModel):
         super().clean()
         if self.start_date and self.end_date and self.end_date < self.start_date:
             raise ValidationError({"end_date": "The end date must be on or after the start date."})
+        if self.quantity is not None and not self.unit:
+            raise ValidationError({"unit": "An entitlement quantity needs a unit (devices, seats, licences...)."})
+        if self.unit and self.quantity is None:
+            raise ValidationError({"quantity": "An entitlement unit needs a quantity."})
         if self.contract_number and self.provider_id:
             clash = Contract.objects.filter(provider_id=self.provider_id, contract_number=self.contract_number)
             if clash.exclude(pk=self.pk).exists():

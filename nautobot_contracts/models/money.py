@@ -20,6 +20,14 @@ DATE_MAX = datetime.date(2999, 12, 31)
 NOTICE_DAYS_MAX = 3650
 RENEWAL_TERM_MONTHS_MIN = 1
 RENEWAL_TERM_MONTHS_MAX = 600
+# Entitlement and assignment quantities (seats, licences, ports...): positive, bounded so sums stay in a bigint.
+QUANTITY_MIN = 1
+QUANTITY_MAX = 1_000_000_000
+# An assignment's share of its contract's cost is its allocation_weight over the sum of the weights in force.
+ALLOCATION_WEIGHT_MAX_DIGITS = 12
+ALLOCATION_WEIGHT_DECIMAL_PLACES = 4
+ALLOCATION_WEIGHT_MIN = Decimal("0.0001")
+ALLOCATION_WEIGHT_MAX = Decimal("1000000")
 
 
 def date_validators():
