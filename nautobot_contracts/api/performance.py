@@ -13,7 +13,11 @@ django-taggit repeat for every object although the answer is the same for the wh
   distinct natural-key value once per response;
 - each related object's brief ``{id, object_type, url}`` (status, provider, tenant, tags) is rebuilt for every
   row: ``CachedHyperlinkedRelatedField`` builds it once per distinct object and route;
-- ``custom_fields`` looks its model's custom field keys up again for every row: once per response here.
+- ``custom_fields`` looks its model's custom field keys up again for every row: once per response here;
+- at ``?depth=1`` (and in every change-log record and webhook, which Nautobot serializes at depth 1) each related
+  object is serialized in full for every row that shows it, through the related model's serializer, Nautobot's
+  core ones included (a status or tenant shared by a thousand contracts is serialized a thousand times):
+  ``memoized_nested()`` serializes each distinct related object once per response.
 
 Everything is keyed by what the cached value depends on and lives in the serializer context of one response, so
 nothing outlives a request. ``PerformanceSerializerMixin`` carries it to a serializer (list it before Nautobot's
@@ -149,6 +153,32 @@ def natural_slug(instance, context):
     return SLUG_SEPARATOR.join(slugged)
 
 
+_MEMOIZED_NESTED = {}
+
+
+def memoized_nested(serializer_class):
+    """`serializer_class` (a nested serializer Nautobot built) representing each distinct object once per response.
+
+    The representation of a related object depends only on the object and the request (whose user decides whether
+    it is shown in full or downgraded to its brief form), both fixed for one response; each use gets its own copy.
+    """
+    if serializer_class not in _MEMOIZED_NESTED:
+
+        def to_representation(self, instance):
+            if not isinstance(instance, Model) or instance.pk is None:
+                return super(memoized, self).to_representation(instance)
+            nested = response_cache(self.context, "nested")
+            key = (serializer_class, type(instance), instance.pk)
+            if key not in nested:
+                nested[key] = super(memoized, self).to_representation(instance)
+            return copy.copy(nested[key])
+
+        memoized = type(serializer_class.__name__, (serializer_class,), {"to_representation": to_representation})
+        memoized.__qualname__ = serializer_class.__qualname__
+        _MEMOIZED_NESTED[serializer_class] = memoized
+    return _MEMOIZED_NESTED[serializer_class]
+
+
 class PerformanceSerializerMixin:
     """List before Nautobot's serializer base classes: per-response caches for URLs, briefs, slugs, custom fields."""
 
@@ -170,6 +200,11 @@ class PerformanceSerializerMixin:
             field_class = CachedHyperlinkedRelatedField
         return field_class, field_kwargs
 
+    def build_nested_field(self, field_name, relation_info, nested_depth):
+        """Nautobot's nested serializer for a related object at depth > 0, memoized per object and response."""
+        field_class, field_kwargs = super().build_nested_field(field_name, relation_info, nested_depth)
+        return memoized_nested(field_class), field_kwargs
+
     def get_natural_slug(self, instance):
         """Nautobot's natural_slug, computed once per object with per-response slug parts."""
         try:
@@ -179,7 +214,7 @@ class PerformanceSerializerMixin:
 
     def get_notes_url(self, instance):
         """Nautobot's notes URL, reversed once per model and response."""
-        if self.context.get("request") is None:
+        if "request" not in self.context:  # core's get_notes_url() reads context["request"]: let it say so
             return super().get_notes_url(instance)
         parent = super()
 
@@ -277,5 +312,6 @@ __all__ = (
     "attach_tags",
     "brief_representation",
     "cached_url",
+    "memoized_nested",
     "natural_slug",
 )

@@ -640,8 +640,9 @@ class ExchangeRateSerializer(
 
 
 class ContractAlertSerializer(
-    SparseFieldsMixin, CurrencyMappingMixin, NautobotModelSerializer, TaggedModelSerializerMixin
-):
+    SparseFieldsMixin, PerformanceSerializerMixin, CurrencyMappingMixin, NautobotModelSerializer,
+    TaggedModelSerializerMixin,
+):  # fmt: skip
     """Contract alert: the Jobs write it; a PATCH changes only state, ack_comment and snoozed_until.
 
     The model's clean() applies services.alerts.person_change_errors; a refused change is a 400.

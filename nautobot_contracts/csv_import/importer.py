@@ -6,17 +6,11 @@ import json
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from nautobot.apps.api import ValidatedModelSerializer
-from nautobot.apps.choices import ObjectChangeActionChoices
 from rest_framework import serializers as drf_serializers
 from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.validators import UniqueValidator
 
-from nautobot_contracts.compat import (
-    CHANGELOG_MAX_CHANGE_CONTEXT_DETAIL,
-    CustomFieldDefaultValues,
-    ObjectChange,
-    change_context_state,
-)
+from nautobot_contracts.compat import CustomFieldDefaultValues, log_changes_in_bulk
 from nautobot_contracts.csv_import.reading import CSVImportError, CSVRowError, decode
 from nautobot_contracts.csv_import.rows import flatten_errors, integrity_message, parse_rows
 
@@ -191,26 +185,17 @@ def _replay(serializer, chunk, model):
 
 
 def log_bulk_created(objects):
-    """Change-log objects made by bulk_create (which sends no signals) as the running request or Job's creations.
+    """Change-log objects made by bulk_create (which sends no signals), and enqueue their webhooks.
 
-    Nautobot dispatches webhooks and job hooks from the change context's ObjectChanges when it closes, so these fire
-    as for objects saved one by one. Outside a change context (a shell, a test) nothing is logged, as for save().
+    Through compat.log_changes_in_bulk: the records of a whole file are serialized in one pass (core's
+    to_objectchange() builds a serializer per object, which dominated a large import). Outside a change context
+    (a shell, a test) nothing is logged, as for save().
     """
-    context = change_context_state.get()
-    if context is None:
+    if not objects:
         return
-    changes = []
-    for obj in objects:
-        change = obj.to_objectchange(ObjectChangeActionChoices.ACTION_CREATE)
-        if change is None:
-            continue
-        change.user = context.get_user(obj)
-        change.user_name = change.user.username if change.user else ""
-        change.request_id = context.change_id
-        change.change_context = context.context
-        change.change_context_detail = context.context_detail[:CHANGELOG_MAX_CHANGE_CONTEXT_DETAIL]
-        changes.append(change)
-    ObjectChange.objects.bulk_create(changes, batch_size=1000)
+    model = type(objects[0])
+    related = [field.name for field in model._meta.concrete_fields if field.many_to_one]
+    log_changes_in_bulk(created=objects, prefetch=related)
 
 
 def import_csv(data, serializer_class, queryset, request=None, progress=None, user=None):

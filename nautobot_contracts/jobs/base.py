@@ -20,6 +20,7 @@ from nautobot_contracts.compat import (
     JobLogEntry,
     job_logs_database,
 )
+from nautobot_contracts.links import ObjectLinks
 
 GROUPING = "Contracts"
 
@@ -190,6 +191,7 @@ class ContractsJob(Job):
         (sanitized message, linked object, truncated fields) and keep their order through increasing timestamps.
         """
         start = timezone.now()
+        links = ObjectLinks()
         entries = []
         for index, (level, message, obj) in enumerate(lines):
             if level not in LogLevelChoices.as_dict():
@@ -202,9 +204,7 @@ class ContractsJob(Job):
                     message=sanitize(str(message)),
                     created=start + datetime.timedelta(microseconds=index),
                     log_object=str(obj)[:JOB_LOG_MAX_LOG_OBJECT_LENGTH] if obj is not None else "",
-                    absolute_url=(obj.get_absolute_url() if hasattr(obj, "get_absolute_url") else "")[
-                        :JOB_LOG_MAX_ABSOLUTE_URL_LENGTH
-                    ],
+                    absolute_url=links(obj)[:JOB_LOG_MAX_ABSOLUTE_URL_LENGTH],
                 )
             )
         # Same database choice as JobResult.log(): the separate job-logs connection keeps entries outside the

@@ -111,6 +111,9 @@ class Finding:
     invoice_id: object = None
     currency: str = ""
     metric: str = ""
+    # The contract already loaded by the finder (with what the change log shows of it), so the writer's change-log
+    # records need not load it again; not part of the finding's identity.
+    contract: object = field(default=None, compare=False, repr=False)
 
     @property
     def key(self):
@@ -192,7 +195,7 @@ def renewal_findings(as_of, contracts, urgent_days=None, soon_days=None):
         .annotate(term_end=current_term_end_expression(as_of), deadline=notice_deadline_expression(as_of))
         .annotate(days_left=_DaysUntil(F("deadline"), Value(as_of, output_field=DateField())))
         .filter(days_left__lte=Coalesce(F("alert_lead_days"), Value(default_lead)))
-        .select_related("provider")
+        .select_related("provider", "status", "tenant")
     )
     findings = []
     for contract in rows:
@@ -212,6 +215,7 @@ def renewal_findings(as_of, contracts, urgent_days=None, soon_days=None):
                     f"; {outcome} on {contract.term_end.isoformat()}."
                 )[:255],
                 contract_id=contract.pk,
+                contract=contract,
             )
         )
     return findings
@@ -364,6 +368,8 @@ def write_alerts(kind, findings, scope_q, as_of):
                         last_seen=as_of,
                     )
                 )
+                if finding.contract is not None:
+                    outcome.created[-1].contract = finding.contract
                 continue
             seen.append(alert.pk)
             before[alert.pk] = {"severity": alert.severity, "due_date": _iso(alert.due_date), "state": alert.state}

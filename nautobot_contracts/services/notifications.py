@@ -15,12 +15,12 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db.models import Case, F, IntegerField, Value, When
 from django.db.models.functions import Lower
 from django.template.loader import render_to_string
-from django.urls import NoReverseMatch
 from django.utils import timezone
 from nautobot.extras.models import ContactAssociation, Role, Team
 
 from nautobot_contracts.app_settings import get_setting
 from nautobot_contracts.choices import AlertSeverityChoices
+from nautobot_contracts.links import ObjectLinks
 from nautobot_contracts.models import Contract, ContractAlert
 from nautobot_contracts.services.access import restrict
 from nautobot_contracts.services.alerts import needs_action_q
@@ -218,33 +218,11 @@ def base_url():
     return (get_setting("notification_base_url") or "").rstrip("/")
 
 
-class Links:
-    """Absolute URLs of object pages, reversing each model's URL once.
-
-    Nautobot's get_absolute_url tries up to three URL names per call, which dominated rendering a digest of thousands
-    of alerts; the pattern of one object serves every object of its model.
-    """
+class Links(ObjectLinks):
+    """Absolute URLs of object pages for a digest, prefixed with the `notification_base_url` setting."""
 
     def __init__(self):
-        self.prefix = base_url()
-        self.patterns = {}  # model -> (a URL of one object, that object's pk as text) or None
-
-    def __call__(self, obj):
-        """The URL of `obj`'s page, or '' when it has none."""
-        if obj is None:
-            return ""
-        model = type(obj)
-        if model not in self.patterns:
-            try:
-                url = obj.get_absolute_url()
-            except (AttributeError, NoReverseMatch):
-                url = None
-            self.patterns[model] = (url, str(obj.pk)) if url else None
-        pattern = self.patterns[model]
-        if pattern is None:
-            return ""
-        url, pk = pattern
-        return f"{self.prefix}{url.replace(pk, str(obj.pk)) if pk in url else obj.get_absolute_url()}"
+        super().__init__(prefix=base_url())
 
 
 def digest_context(digest, as_of, links=None):
