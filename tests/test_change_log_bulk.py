@@ -74,7 +74,8 @@ class LogChangesInBulkTest(ChangeLogFixtures, TestCase):
 
     def assert_records_match_core(self, objects, changes):
         self.assertEqual(len(changes), len(objects))
-        stored = {change.changed_object_id: change for change in ObjectChange.objects.filter(pk__in=[change.pk for change in changes])}
+        records = ObjectChange.objects.filter(pk__in=[change.pk for change in changes])
+        stored = {record.changed_object_id: record for record in records}
         for obj in objects:
             change = stored[obj.pk]
             self.assertEqual(change.object_data, as_stored(serialize_object(obj)))
