@@ -159,6 +159,7 @@ class CostSnapshotUIViewSet(ObjectListViewMixin, ObjectDetailViewMixin, ObjectCh
 
 
 class ContractAlertUIViewSet(
+    BulkEditRefusalsViewMixin,
     ObjectListViewMixin,
     ObjectDetailViewMixin,
     ObjectBulkUpdateViewMixin,
@@ -167,7 +168,8 @@ class ContractAlertUIViewSet(
 ):
     """Alerts, raised and resolved by the Jobs: list, detail, and a bulk edit that acknowledges or snoozes.
 
-    The list opens on "needs action"; there are no add, edit, delete or import routes.
+    The list opens on "needs action"; there are no add, edit, delete or import routes. A bulk edit refused for any
+    selected alert (a resolved one, a snooze into the past) names each refused alert and changes none.
     """
 
     queryset = ContractAlert.objects.select_related("contract__provider", "invoice", "acknowledged_by")

@@ -20,7 +20,7 @@ from nautobot.apps.testing import (
     ViewTestCases,
     create_job_result_and_run_job,
 )
-from nautobot.extras.models import Webhook
+from nautobot.extras.models import JobResult, Webhook
 from nautobot.users.models import User
 from rest_framework import status
 
@@ -288,7 +288,9 @@ class ContractAlertViewTest(
         self.assertIn("USD monthly_burn rise", content)
         self.assertIn('<span class="badge bg-danger">Urgent</span>', content)
 
-    bulk_edit_data = {"state": "acknowledged", "ack_comment": "Weekly review"}
+    # Nautobot's generic bulk-edit tests edit alerts that may include the resolved one: a comment is allowed on every
+    # alert (acknowledging a resolved one is refused, as the tests below show).
+    bulk_edit_data = {"ack_comment": "Weekly review"}
 
     def run_bulk_edit(self, alerts_to_edit, **form_data):
         """Run Nautobot's Bulk Edit Objects job (what the list's "Edit Selected" enqueues) with this form."""
@@ -328,6 +330,23 @@ class ContractAlertViewTest(
         renewal.refresh_from_db()
         resolved.refresh_from_db()
         self.assertEqual((renewal.snoozed_until, resolved.state), (None, "resolved"))
+
+    def test_edit_selected_names_every_refused_alert_and_changes_none(self):
+        """The list's Edit Selected is checked on every selected alert before Nautobot's Bulk Edit Job runs."""
+        self.user.is_superuser = True
+        self.user.save()
+        renewal = ContractAlert.objects.get(contract__name="First", kind="renewal_notice")
+        resolved = ContractAlert.objects.get(state="resolved")
+        jobs_before = JobResult.objects.count()
+        data = {"pk": [str(renewal.pk), str(resolved.pk)], "_apply": True, "state": "acknowledged"}
+        with self.captureOnCommitCallbacks(execute=True):
+            response = self.client.post(reverse(URL.format("contractalert_bulk_edit")), data)
+        self.assertHttpStatus(response, 200)
+        self.assertContains(response, "Nothing was changed: the edit is refused for 1 of the selected objects.")
+        self.assertContains(response, f"{resolved}: state: This alert is resolved and cannot be acknowledged.")
+        self.assertEqual(JobResult.objects.count(), jobs_before)
+        renewal.refresh_from_db()
+        self.assertEqual(renewal.state, "open")
 
     def test_contract_page_shows_its_alerts(self):
         self.user.is_superuser = True

@@ -209,6 +209,9 @@ class RenewalOwnerRoleTest(NotificationTestBase):
         self.assert_in_page("Alice@Example.com", content, present=False)  # may not view contact associations
         self.assert_in_page("Add renewal owner", content, present=False)
         factories.grant(user, ContactAssociation)
+        # The panel's owners: only those whose contact or team the viewer may view. (Nautobot's own Contacts panel
+        # on the same page lists associations with only the association permission: core's rule, not changed here.)
+        self.assertEqual(list(notifications.renewal_owners(self.c_alice, user=User.objects.get(pk=user.pk))), [])
         factories.grant(user, Contact)
         factories.grant(user, Team)
         self.client.force_login(User.objects.get(pk=user.pk))
@@ -445,6 +448,7 @@ class RestrictionTest(NotificationTestBase):
     def test_recipient_user_restriction(self):
         user = User.objects.create(username="alice", email="ALICE@example.com")
         factories.grant(user, ContractAlert, constraints={"severity": URGENT})
+        factories.grant(user, Contract)
         result = self.run_ok()
         self.assertEqual(
             result["messages"],
@@ -459,6 +463,21 @@ class RestrictionTest(NotificationTestBase):
         self.assertEqual(self.a_upcoming.notified_severity, "")
         warnings = JobLogEntry.objects.filter(log_level=LogLevelChoices.LOG_WARNING).values_list("message", flat=True)
         self.assertIn("1 alert(s) were withheld: no recipient's Nautobot user may view them.", list(warnings))
+
+    def test_recipient_user_must_view_the_alerts_contract(self):
+        """A digest names the contract: an alert whose contract the recipient's user may not view is withheld."""
+        user = User.objects.create(username="alice", email="alice@example.com")
+        factories.grant(user, ContractAlert)
+        factories.grant(user, Contract, constraints={"pk__in": [str(self.c_team.pk)]})
+        result = self.run_ok()
+        self.assertNotIn("alice@example.com", [to for message in result["messages"] for to in message["to"]])
+        for alert in (self.a_urgent, self.a_upcoming):
+            alert.refresh_from_db()
+            self.assertEqual(alert.notified_severity, "")
+        factories.grant(user, Contract)
+        result = self.run_ok()
+        alice = [message for message in result["messages"] if message["to"] == ["alice@example.com"]]
+        self.assertEqual(sorted(alice[0]["alerts"]), sorted([str(self.a_urgent.pk), str(self.a_upcoming.pk)]))
 
     def test_deactivated_recipient_user_gets_nothing(self):
         user = User.objects.create(username="alice", email="alice@example.com", is_active=False)
@@ -492,6 +511,7 @@ class QueryCountTest(NotificationTestBase):
     def test_bounded(self):
         user = User.objects.create(username="alice", email="alice@example.com")
         factories.grant(user, ContractAlert)
+        factories.grant(user, Contract)
         self.make_alerts(4)
         with app_config(notification_fallback_emails=["finance@example.com"]):
             small, small_plan = self.measure()

@@ -12,16 +12,16 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db.models import Case, F, IntegerField, Value, When
+from django.db.models import Case, F, IntegerField, Q, Value, When
 from django.db.models.functions import Lower
 from django.template.loader import render_to_string
 from django.utils import timezone
-from nautobot.extras.models import ContactAssociation, Role, Team
+from nautobot.extras.models import Contact, ContactAssociation, Role, Team
 
 from nautobot_contracts.app_settings import get_setting
 from nautobot_contracts.choices import AlertSeverityChoices
 from nautobot_contracts.links import ObjectLinks
-from nautobot_contracts.models import Contract, ContractAlert
+from nautobot_contracts.models import Contract, ContractAlert, Invoice
 from nautobot_contracts.services.access import restrict
 from nautobot_contracts.services.alerts import needs_action_q
 
@@ -85,12 +85,21 @@ def renewal_owner_role():
 
 
 def renewal_owners(contract, user=None):
-    """The contact associations making a contact or team a renewal owner of `contract`, as `user` may view them."""
+    """The contact associations making a contact or team a renewal owner of `contract`, as `user` may view them.
+
+    With a `user`, only associations whose contact or team that user may view too.
+    """
     queryset = ContactAssociation.objects.filter(
         role__name=RENEWAL_OWNER_ROLE,
         associated_object_type=ContentType.objects.get_for_model(Contract),
         associated_object_id=contract.pk,
     )
+    if user is not None:
+        # The association alone would name a contact or team the viewer may not view: both must be visible.
+        queryset = queryset.filter(
+            Q(contact__isnull=True) | Q(contact__in=restrict(Contact.objects.all(), user)),
+            Q(team__isnull=True) | Q(team__in=restrict(Team.objects.all(), user)),
+        )
     return restrict(queryset, user).select_related("contact", "team", "status").order_by("contact__name", "team__name")
 
 
@@ -136,7 +145,8 @@ def fallback_emails():
 def _visible_to_recipients(addresses, alert_ids):
     """{address: set of alert ids its Nautobot user(s) may view}, only for addresses that belong to a user.
 
-    One query for the users, then one restricted query per user. An address shared by several users gets only what
+    One query for the users, then one restricted query per user. A digest names an alert's contract (and invoice),
+    so the user must be able to view those as well as the alert. An address shared by several users gets only what
     all of them may view; a deactivated user may view nothing.
     """
     users = (
@@ -144,7 +154,14 @@ def _visible_to_recipients(addresses, alert_ids):
     )
     visible = {}
     for user in users:
-        ids = set(restrict(ContractAlert.objects.filter(pk__in=alert_ids), user).values_list("pk", flat=True))
+        ids = set(
+            restrict(ContractAlert.objects.filter(pk__in=alert_ids), user)
+            .filter(
+                Q(contract__isnull=True) | Q(contract__in=restrict(Contract.objects.all(), user)),
+                Q(invoice__isnull=True) | Q(invoice__in=restrict(Invoice.objects.all(), user)),
+            )
+            .values_list("pk", flat=True)
+        )
         address = user.email_lower
         visible[address] = visible[address] & ids if address in visible else ids
     return visible
