@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from nautobot.apps.api import ValidatedModelSerializer
 from rest_framework import serializers as drf_serializers
 from rest_framework.exceptions import ValidationError as DRFValidationError
+from rest_framework.fields import CreateOnlyDefault
 from rest_framework.validators import UniqueValidator
 
 from nautobot_contracts.compat import CustomFieldDefaultValues, log_changes_in_bulk
@@ -114,8 +115,11 @@ def prepare_for_bulk(serializer):
     """
     for field in serializer.fields.values():
         field.validators = [validator for validator in field.validators if not isinstance(validator, UniqueValidator)]
-        if isinstance(getattr(field, "default", None), CustomFieldDefaultValues):
-            field.default = _memoized_default(field.default)
+        default = getattr(field, "default", None)
+        # Nautobot wraps it in DRF's CreateOnlyDefault (custom_fields=CreateOnlyDefault(CustomFieldDefaultValues())).
+        holder = default if isinstance(default, CreateOnlyDefault) else field
+        if isinstance(getattr(holder, "default", None), CustomFieldDefaultValues):
+            holder.default = _memoized_default(holder.default)
 
 
 def _memoized_default(default):
