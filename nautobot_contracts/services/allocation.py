@@ -33,6 +33,7 @@ from nautobot.virtualization.models import Cluster, VirtualMachine
 
 from nautobot_contracts.services import coverage, fx, terms
 from nautobot_contracts.services.access import restrict
+from nautobot_contracts.services.money import money_str
 
 GROUP_BY_TENANT = "tenant"
 GROUP_BY_LOCATION = "location"
@@ -416,6 +417,38 @@ def allocation(as_of, group_by, user=None, currency=None, location=None, tenant=
         converted_total=conversion.total,
         unconverted=conversion.unconverted,
     )
+
+
+def _money(amount):
+    return None if amount is None else money_str(amount)
+
+
+def allocation_dict(result):
+    """An Allocation as the REST API and the Job show it: money as two-decimal strings (rounded here), ids as text."""
+    rows = []
+    for row in result.rows:
+        item = {
+            "id": None if row.id is None else str(row.id),
+            "name": row.name,
+            "object_type": row.object_type,
+            "currency": row.currency,
+            "monthly_cost": money_str(row.monthly_cost),
+        }
+        if result.group_by == GROUP_BY_LOCATION:
+            item["own_monthly_cost"] = money_str(row.own_monthly_cost)
+            item["parent_id"] = None if row.parent_id is None else str(row.parent_id)
+        item["converted_monthly_cost"] = _money(row.converted_monthly_cost)
+        rows.append(item)
+    return {
+        "as_of": result.as_of.isoformat(),
+        "group_by": result.group_by,
+        "reporting_currency": result.reporting_currency,
+        "rows": rows,
+        "unallocated": {code: money_str(amount) for code, amount in result.unallocated.items()},
+        "total": {code: money_str(amount) for code, amount in result.total.items()},
+        "converted_total": money_str(result.converted_total),
+        "unconverted": result.unconverted,
+    }
 
 
 # One object's monthly cost, for its detail page.
