@@ -14,8 +14,8 @@ After a bulk load the tables are ANALYZEd (planner statistics, as autovacuum wou
 it produced and notes: the coverage floor (one hand-written anti-join statement) and the coverage scan against it,
 the coverage Job end to end (CSV included), the Contracts panel of the busiest device, the REST lists of 1,000
 contracts, assignments and invoices (with ms per row), the money Jobs when they are installed, the renewals Job
-with alerts (first run and re-run), the Reconcile invoices Job and the REST list of 1,000 contracts with only the
-billing fields. The load average
+with alerts (first run and re-run), the Reconcile invoices Job, the REST list of 1,000 contracts with only the
+billing fields, and the cost allocation by location (service and REST). The load average
 is printed too: the machine is shared, so compare runs made back to back.
 """
 
@@ -596,6 +596,23 @@ def run_measurements(user, today=None):  # pylint: disable=too-many-locals,too-m
         response = client.get(url, HTTP_ACCEPT="application/json")
     measure.note = f"HTTP {response.status_code}, {len(response.json().get('results', []))} rows"
     results.append(measure)
+
+    # Cost allocation (issue 12): every active contract's monthly cost split over its assignments in force, rolled up
+    # the location tree; the service call and the REST endpoint (target: each under 1 s, queries independent of size).
+    from nautobot_contracts.services import allocation
+
+    if hasattr(allocation, "allocation"):
+        with Measure("Cost allocation by location (service)") as measure:
+            allocated = allocation.allocation(today, allocation.GROUP_BY_LOCATION, user=user)
+        measure.rows = len(allocated.rows)
+        measure.note = f"{len(allocated.rows)} rows; target < 1 s"
+        results.append(measure)
+        url = f"{reverse('plugins-api:nautobot_contracts-api:cost-allocation')}?group_by=location&as_of={today}"
+        with Measure("REST: cost allocation by location") as measure:
+            response = client.get(url, HTTP_ACCEPT="application/json")
+        measure.rows = len(response.json().get("rows", []))
+        measure.note = f"HTTP {response.status_code}, {len(response.content):,} bytes; target < 1 s"
+        results.append(measure)
     return results
 
 

@@ -3,7 +3,8 @@
 Each generator yields gauge families for today (`clock.today()`), with every figure from the service layer. The
 figures are the whole installation's, unless the `metrics_user` setting names a user: then each is restricted to
 what that user may view (the scrape has no user of its own). Open alerts per severity are
-`nautobot_contracts_open_alerts{severity}`.
+`nautobot_contracts_open_alerts{severity}`; the monthly cost allocated per tenant (services.allocation) is
+`nautobot_contracts_tenant_monthly_cost{tenant, tenant_group, currency}`.
 """
 
 import logging
@@ -14,6 +15,7 @@ from prometheus_client.core import GaugeMetricFamily
 
 from nautobot_contracts import clock
 from nautobot_contracts.app_settings import get_setting
+from nautobot_contracts.services import allocation
 from nautobot_contracts.services.alerts import open_alert_counts
 from nautobot_contracts.services.calendar import TIER_NONE
 from nautobot_contracts.services.coverage import uncovered_devices
@@ -127,4 +129,33 @@ def metric_open_alerts():
     yield gauge
 
 
-metrics = [metric_money, metric_contracts_by_tier, metric_uncovered_devices, metric_open_alerts]
+def metric_tenant_monthly_cost():
+    """nautobot_contracts_tenant_monthly_cost{tenant, tenant_group, currency}: the monthly cost allocated today.
+
+    One series per tenant and currency; a tenant group's own share has tenant="" and the group's name; shares of no
+    tenant have both empty, those of tenants the metrics user may not view tenant="(hidden)". Five queries.
+    """
+    gauge = GaugeMetricFamily(
+        f"{PREFIX}_tenant_monthly_cost",
+        "Monthly cost allocated to each tenant today (contract cost split over its assignments), per currency.",
+        labels=["tenant", "tenant_group", "currency"],
+    )
+    ok, result = _scoped(lambda user: allocation.allocation(clock.today(), allocation.GROUP_BY_TENANT, user=user))
+    for row in result.rows if ok else ():
+        if row.object_type == allocation.TYPE_TENANT_GROUP:
+            labels = ["", row.name]
+        elif row.name == allocation.NONE_NAME and row.id is None:
+            labels = ["", ""]
+        else:
+            labels = [row.name, ""]
+        gauge.add_metric([*labels, row.currency], float(round_money(row.monthly_cost)))
+    yield gauge
+
+
+metrics = [
+    metric_money,
+    metric_contracts_by_tier,
+    metric_uncovered_devices,
+    metric_open_alerts,
+    metric_tenant_monthly_cost,
+]

@@ -1,4 +1,7 @@
-"""A "Contracts" panel on the detail pages of the core objects contracts attach to (UI Component Framework)."""
+"""A "Contracts" panel on the detail pages of the core objects contracts attach to (UI Component Framework).
+
+Locations and tenants also get the "Monthly cost" panel (cost_panels.py).
+"""
 
 from urllib.parse import urlencode
 
@@ -9,6 +12,7 @@ from nautobot.apps.ui import DataTablePanel, SectionChoices, TemplateExtension
 from nautobot.apps.views import get_obj_from_context
 
 from nautobot_contracts import clock
+from nautobot_contracts.cost_panels import MonthlyCostPanel
 from nautobot_contracts.services import coverage, terms
 
 # The panel shows at most this many rows, most relevant first (covering, then direct, rack, ..., by contract name),
@@ -87,8 +91,12 @@ class ContractCoveragePanel(DataTablePanel):
         )
 
 
+# Panels shown after the Contracts panel on some pages.
+EXTRA_PANELS = {"dcim.location": (MonthlyCostPanel,), "tenancy.tenant": (MonthlyCostPanel,)}
+
+
 def _extension(model_label):
-    """A TemplateExtension adding the Contracts panel to `model_label`'s detail page."""
+    """A TemplateExtension adding the Contracts panel (and EXTRA_PANELS) to `model_label`'s detail page."""
     app_label, model = model_label.split(".")
     return type(
         f"{model.capitalize()}ContractsPanel",
@@ -96,7 +104,10 @@ def _extension(model_label):
         {
             "__doc__": f"The Contracts panel on the {model_label} detail page.",
             "model": model_label,
-            "object_detail_panels": (ContractCoveragePanel(),),
+            "object_detail_panels": (
+                ContractCoveragePanel(),
+                *(panel() for panel in EXTRA_PANELS.get(model_label, ())),
+            ),
         },
     )
 

@@ -11,7 +11,7 @@ from nautobot.apps.testing import APITestCase, TestCase, get_job_class_and_model
 from nautobot.dcim.models import Device
 from nautobot.extras.models import JobResult
 
-from nautobot_contracts.jobs import billing, costs, coverage, imports, invoices, notifications, renewals
+from nautobot_contracts.jobs import allocation, billing, costs, coverage, imports, invoices, notifications, renewals
 from nautobot_contracts.models import CostSnapshot, Invoice
 
 TODAY = datetime.date(2026, 6, 15)
@@ -30,6 +30,7 @@ def bad_inputs():
         invoices.CheckOverdueInvoices,
         notifications.SendContractNotifications,
         billing.ReconcileInvoices,
+        allocation.CostAllocationReport,
     ):
         cases += [(job, {"as_of": value}, "as_of") for value in NOT_A_DATE]
     cases += [(coverage.FindUncoveredDevices, {"as_of": value}, "as_of") for value in NOT_A_DATE]
@@ -60,6 +61,7 @@ def bad_inputs():
     renewal_job = renewals.CheckUpcomingRenewals
     cases += [(renewal_job, {"providers": [value]}, "providers") for value in (NOT_A_UUID, NO_OBJECT)]
     cases += [(coverage.FindUncoveredDevices, {"contract_types": ["weekly"]}, "contract_types")]
+    cases += [(allocation.CostAllocationReport, {"group_by": value}, "group_by") for value in ("provider", "Tenant")]
     return cases
 
 
@@ -112,6 +114,8 @@ class JobValidateDataTest(TestCase):
             (notifications.SendContractNotifications, {"as_of": "1900-01-01", "dry_run": True}),
             (billing.ReconcileInvoices, {"as_of": "2026-06-15", "grace_days": 0}),
             (billing.ReconcileInvoices, {"grace_days": 3650}),
+            (allocation.CostAllocationReport, {"as_of": "2026-06-15", "group_by": "location"}),
+            (allocation.CostAllocationReport, {"group_by": "cost_center"}),
             (
                 imports.ImportContractsCSV,
                 {"content_type": ContentType.objects.get_for_model(Invoice).pk, "csv_data": "x\n1\n"},

@@ -38,6 +38,7 @@ JOBS = {
     "import": ("nautobot_contracts.jobs.imports", "ImportContractsCSV"),
     "overdue": ("nautobot_contracts.jobs.invoices", "CheckOverdueInvoices"),
     "reconcile": ("nautobot_contracts.jobs.billing", "ReconcileInvoices"),
+    "allocation": ("nautobot_contracts.jobs.allocation", "CostAllocationReport"),
 }
 INVOICE_HEADER = (
     "contract__provider__name,contract__name,invoice_number,invoice_date,due_date,period_start,period_end,amount,"
@@ -242,3 +243,20 @@ class JobResultRestrictionTest(TestCase):
         self.assertEqual(list(job_result.result["overdue_amount"]), ["USD"])
         shown = self.assert_nothing_hidden(job_result)
         self.assertIn("alpha-contract", shown)
+
+    def test_cost_allocation(self):
+        # The visible contract is split between a visible device and a hidden tenant's device; the hidden contracts'
+        # assignments are left out of the split altogether.
+        factories.ContractAssignmentFactory(
+            contract=self.alpha_contract, assigned_object=Device.objects.get(name="alpha-device")
+        )
+        zeta_device = Device.objects.get(name="zeta-secret-device")
+        factories.ContractAssignmentFactory(contract=self.alpha_contract, assigned_object=zeta_device)
+        for contract in Contract.objects.exclude(pk=self.alpha_contract.pk):
+            factories.ContractAssignmentFactory(contract=contract, assigned_object=zeta_device)
+        job_result = self.run_job("allocation", as_of=AS_OF, group_by="tenant")
+        self.assertEqual(job_result.status, JobResultStatusChoices.STATUS_SUCCESS, job_result.traceback)
+        rows = [(row["name"], row["monthly_cost"]) for row in job_result.result["rows"]]
+        self.assertEqual(rows, [("Tenant Alpha", "50.00"), ("(hidden)", "50.00")])
+        self.assertEqual(job_result.result["total"], {"USD": "100.00"})
+        self.assert_nothing_hidden(job_result)

@@ -14,7 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from nautobot_contracts import NautobotContractsConfig, metrics
 from nautobot_contracts.choices import BillingPeriodChoices
-from nautobot_contracts.models import Contract, ContractAlert
+from nautobot_contracts.models import Contract, ContractAlert, ContractAssignment
 from tests import factories
 
 D = datetime.date
@@ -90,6 +90,7 @@ class MetricsTest(TestCase):
                 metrics.metric_contracts_by_tier,
                 metrics.metric_uncovered_devices,
                 metrics.metric_open_alerts,
+                metrics.metric_tenant_monthly_cost,
             ],
         )
 
@@ -113,7 +114,48 @@ class MetricsTest(TestCase):
                 ("nautobot_contracts_open_alerts", (("severity", "soon"),)): 0.0,
                 ("nautobot_contracts_open_alerts", (("severity", "urgent"),)): 0.0,
                 ("nautobot_contracts_open_alerts", (("severity", "missed"),)): 0.0,
+                # Anchor's 100 USD is allocated to a device with no tenant.
+                (
+                    "nautobot_contracts_tenant_monthly_cost",
+                    (("currency", "USD"), ("tenant", ""), ("tenant_group", "")),
+                ): 100.0,
             },
+        )
+
+    def test_tenant_monthly_cost(self, _today):
+        group = factories.make_tenant_group("Metrics group")
+        tenant = factories.make_tenant("Metrics tenant", group=group)
+        # 83.333... EUR a month, split 2:1 between the tenant and its group (kept at group level).
+        yearly = Contract.objects.get(name="Yearly EUR")
+        factories.ContractAssignmentFactory(contract=yearly, assigned_object=tenant, allocation_weight=2)
+        factories.ContractAssignmentFactory(contract=yearly, assigned_object=group, allocation_weight=1)
+        samples = {
+            labels: value
+            for (name, labels), value in self.scrape().items()
+            if name == "nautobot_contracts_tenant_monthly_cost"
+        }
+        self.assertEqual(
+            samples,
+            {
+                (("currency", "EUR"), ("tenant", "Metrics tenant"), ("tenant_group", "")): 55.56,
+                (("currency", "EUR"), ("tenant", ""), ("tenant_group", "Metrics group")): 27.78,
+                (("currency", "USD"), ("tenant", ""), ("tenant_group", "")): 100.0,
+            },
+        )
+        # A metrics user who may not view the tenant sees its share as "(hidden)".
+        viewer = get_user_model().objects.create_user(username="prometheus")
+        for model in (Contract, ContractAssignment):
+            factories.grant(viewer, model)
+        with override_settings(PLUGINS_CONFIG={"nautobot_contracts": {"metrics_user": "prometheus"}}):
+            samples = self.scrape()
+        self.assertEqual(
+            samples[
+                (
+                    "nautobot_contracts_tenant_monthly_cost",
+                    (("currency", "EUR"), ("tenant", "(hidden)"), ("tenant_group", "")),
+                )
+            ],
+            83.33,
         )
 
     def test_open_alerts_per_severity(self, _today):
@@ -187,5 +229,6 @@ class MetricsTest(TestCase):
             )
             factories.make_device(f"bulk-{index:02d}", location=factories.make_location("Metrics HQ"))
         self.assertEqual(counts(), small)
-        # money: one aggregate; tiers: the ranked list and the active count; uncovered devices: one count; alerts: one.
-        self.assertEqual(small, [1, 2, 1, 1])
+        # money: one aggregate; tiers: the ranked list and the active count; uncovered devices: one count; alerts: one;
+        # tenant cost: the allocation statement, the totals and the rates (no tenant to name here).
+        self.assertEqual(small, [1, 2, 1, 1, 3])

@@ -1,8 +1,9 @@
 """REST API routes, mounted at /api/plugins/contracts/."""
 
+from django.urls import path
 from nautobot.apps.api import OrderedDefaultRouter
 
-from nautobot_contracts.api import views
+from nautobot_contracts.api import allocation, views
 
 app_name = "nautobot_contracts-api"
 
@@ -18,4 +19,7 @@ router.register("exchange-rates", views.ExchangeRateViewSet)
 router.register("alerts", views.ContractAlertViewSet)
 router.register("budgets", views.BudgetViewSet)
 
-urlpatterns = router.urls
+urlpatterns = [
+    path("cost-allocation/", allocation.CostAllocationView.as_view(), name="cost-allocation"),
+    *router.urls,
+]

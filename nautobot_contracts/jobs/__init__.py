@@ -2,7 +2,7 @@
 
 from nautobot.apps.jobs import register_jobs
 
-from nautobot_contracts.jobs import billing, costs, coverage, imports, invoices, renewals
+from nautobot_contracts.jobs import allocation, billing, costs, coverage, imports, invoices, renewals
 from nautobot_contracts.jobs.notifications import jobs as notification_jobs
 
 jobs = (
@@ -13,6 +13,7 @@ jobs = (
     *imports.jobs,
     *notification_jobs,
     *billing.jobs,
+    *allocation.jobs,
 )
 
 register_jobs(*jobs)
