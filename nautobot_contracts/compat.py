@@ -55,13 +55,15 @@ def job_logs_database():
     return _job_models.JOB_LOGS
 
 
-# Change-log entries and webhooks for rows written with bulk_create/bulk_update (contract alerts), which fire no
-# post_save signal. Core's end-of-request dispatch (nautobot.extras.context_managers.web_request_context) runs at least
-# one query per ObjectChange (get_snapshots), which would make a Job's query count grow with the alerts it writes; so
-# these entries get their own request id (the dispatch never sees them) and their webhooks are enqueued here exactly
-# as core's enqueue_webhooks() does (same task, same arguments), once the transaction commits. JobHooks and event
-# publication are not fired for them. Names used: ObjectChange, Webhook, the process_webhook task, the field lengths
-# core's to_objectchange()/create_object_changes() truncate to.
+# Change-log entries, webhooks, job hooks and events for rows written with bulk_create/bulk_update (contract alerts,
+# CSV imports), which fire no post_save signal. Core's end-of-request dispatch
+# (nautobot.extras.context_managers.web_request_context) runs at least one query per ObjectChange (get_snapshots),
+# which would make a Job's or import's query count grow with the objects it writes; so these entries get their own
+# request id (the dispatch never sees them) and what the dispatch does for each is done here once the transaction
+# commits: webhooks enqueued exactly as core's enqueue_webhooks() does (same task, same arguments), job hooks through
+# nautobot.apps.jobs.enqueue_job_hooks, events through nautobot.apps.events.publish_event (same topic and payload).
+# Names used from outside nautobot.apps: ObjectChange, Webhook, the process_webhook task, the field lengths core's
+# to_objectchange()/create_object_changes() truncate to.
 import uuid  # noqa: E402
 
 from django.db import transaction  # noqa: E402
@@ -131,6 +133,8 @@ def log_changes_in_bulk(created=(), updated=(), prefetch=(), before=None, batch_
     from django.db.models import prefetch_related_objects
     from nautobot.apps.api import get_serializer_for_model
     from nautobot.apps.choices import ObjectChangeActionChoices
+    from nautobot.apps.events import publish_event
+    from nautobot.apps.jobs import enqueue_job_hooks
     from nautobot.extras.tasks import process_webhook
 
     from nautobot_contracts.api.performance import attach_tags
@@ -173,27 +177,52 @@ def log_changes_in_bulk(created=(), updated=(), prefetch=(), before=None, batch_
 
     content_type = ContentType.objects.get_for_model(type(instances[0]))
     webhooks = list(Webhook.objects.filter(content_types=content_type, enabled=True))
-    if webhooks:
-        model_name = content_type.model
-        before = before or {}
-        jobs = []
+    model_name = content_type.model
+    before = before or {}
+    webhook_calls, events = [], []
+    for change in changes:
+        flag = "type_create" if change.action == ObjectChangeActionChoices.ACTION_CREATE else "type_update"
+        postchange = change.object_data_v2
+        prechange = None
+        if change.action == ObjectChangeActionChoices.ACTION_UPDATE:
+            prechange = {**postchange, **before.get(change.changed_object_id, {})}
+        snapshots = {
+            "prechange": prechange,
+            "postchange": postchange,
+            "differences": _differences(prechange, postchange) if prechange else {"removed": None, "added": None},
+        }
+        for webhook in webhooks:
+            if getattr(webhook, flag):
+                args = [
+                    webhook.pk, postchange, model_name, change.action, str(timezone.now()), change.user_name,
+                    str(request_id), snapshots,
+                ]  # fmt: skip
+                webhook_calls.append(args)
+        # The event core's dispatch publishes for each change (topic and payload as there).
+        payload = {
+            **snapshots,
+            "context": {
+                "change_context": change.get_change_context_display(),
+                "change_context_detail": change.change_context_detail,
+                "request_id": str(request_id),
+                "user_name": change.user_name,
+                "timestamp": str(change.time),
+            },
+        }
+        events.append((f"nautobot.{change.action}.{content_type.app_label}.{model_name}", payload))
+
+    def dispatch():
+        for args in webhook_calls:
+            process_webhook.apply_async(args=args)
+        # Job hooks as core's dispatch enqueues them: their query reused for every change of one action.
+        job_hooks, reloaded = {}, False
         for change in changes:
-            flag = "type_create" if change.action == ObjectChangeActionChoices.ACTION_CREATE else "type_update"
-            postchange = change.object_data_v2
-            prechange = None
-            if change.action == ObjectChangeActionChoices.ACTION_UPDATE:
-                prechange = {**postchange, **before.get(change.changed_object_id, {})}
-            snapshots = {
-                "prechange": prechange,
-                "postchange": postchange,
-                "differences": _differences(prechange, postchange) if prechange else {"removed": None, "added": None},
-            }
-            for webhook in webhooks:
-                if getattr(webhook, flag):
-                    args = [
-                        webhook.pk, postchange, model_name, change.action, str(timezone.now()), change.user_name,
-                        str(request_id), snapshots,
-                    ]  # fmt: skip
-                    jobs.append(args)
-        transaction.on_commit(lambda: [process_webhook.apply_async(args=args) for args in jobs])
+            did_reload, job_hooks[change.action] = enqueue_job_hooks(
+                change, may_reload_jobs=not reloaded, jobhook_queryset=job_hooks.get(change.action)
+            )
+            reloaded = reloaded or did_reload
+        for topic, payload in events:
+            publish_event(topic=topic, payload=payload)
+
+    transaction.on_commit(dispatch)
     return changes

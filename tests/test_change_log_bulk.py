@@ -7,6 +7,7 @@ computed in one pass. Each test compares with core's functions on the same objec
 
 import datetime
 import json
+from unittest import mock
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.serializers.json import DjangoJSONEncoder
@@ -14,6 +15,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from nautobot.apps.change_logging import web_request_context
+from nautobot.apps.events import EventBroker, deregister_event_broker, register_event_broker
+from nautobot.apps.jobs import enqueue_job_hooks
 from nautobot.apps.models import serialize_object, serialize_object_v2
 from nautobot.apps.testing import APITestCase, TestCase
 from nautobot.extras.models import CustomField, ObjectChange, Tag
@@ -147,3 +150,35 @@ class NestedRepresentationMemoTest(ChangeLogFixtures, APITestCase):
         data = ContractSerializer(contracts, many=True, context={"request": None, "depth": 1}).data
         data[0]["provider"]["name"] = "changed in one row"
         self.assertEqual(data[1]["provider"]["name"], "Bulk Log Provider")
+
+
+class _CapturingBroker(EventBroker):
+    """An event broker that keeps what it is given."""
+
+    def __init__(self):
+        super().__init__(include_topics=["nautobot.create.nautobot_contracts.*"])
+        self.published = []
+
+    def publish(self, *, topic, payload):
+        self.published.append((topic, json.loads(payload)))
+
+
+class DispatchTest(ChangeLogFixtures, TestCase):
+    """What core's end-of-request dispatch does for each change happens for bulk-logged ones once they commit."""
+
+    def test_events_and_job_hooks_for_each_created_object(self):
+        contracts = self.make_contracts(count=3)
+        broker = _CapturingBroker()
+        register_event_broker(broker)
+        self.addCleanup(deregister_event_broker, broker)
+        actor = User.objects.create(username="dispatcher")
+        with mock.patch("nautobot.apps.jobs.enqueue_job_hooks", wraps=enqueue_job_hooks) as job_hooks:
+            with self.captureOnCommitCallbacks(execute=True), web_request_context(actor, context_detail="dispatch"):
+                changes = log_changes_in_bulk(created=contracts, prefetch=CONTRACT_PREFETCH)
+                self.assertEqual(broker.published, [])  # nothing before the commit
+        self.assertEqual([call.args[0] for call in job_hooks.call_args_list], changes)
+        self.assertEqual(
+            [(topic, payload["postchange"]["name"]) for topic, payload in broker.published],
+            [("nautobot.create.nautobot_contracts.contract", contract.name) for contract in contracts],
+        )
+        self.assertEqual({payload["context"]["user_name"] for _, payload in broker.published}, {"dispatcher"})

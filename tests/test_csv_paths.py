@@ -209,6 +209,18 @@ class UIImportPageTest(TestCase):
             self.assertIn(needle, self.page_text(response))
             self.assertFalse(Contract.objects.exists())
 
+    def test_page_lists_at_most_shown_rows_of_what_it_imported(self):
+        with (
+            mock.patch("nautobot_contracts.csv_import.hooks.BACKGROUND_ROWS", 100),
+            mock.patch("nautobot_contracts.csv_import.hooks.SHOWN_ROWS", 3),
+        ):
+            response = self.client.post(self.URL, {"csv_data": rows(7, prefix="shown")})
+        self.assertHttpStatus(response, 200)
+        self.assertEqual(Contract.objects.filter(name__startswith="shown").count(), 7)
+        content = response.content.decode()
+        self.assertIn("Imported 7 contracts (the first 3 are listed below)", content)
+        self.assertEqual(sum(f">shown{i}<" in content for i in range(7)), 3)
+
     def test_large_file_runs_as_a_job_and_redirects_to_its_result(self):
         JobModel.objects.filter(job_class_name="ImportContractsCSV").update(enabled=True)
         self.add_permissions("extras.run_job")

@@ -16,6 +16,8 @@ from nautobot_contracts.csv_import.rows import parse_rows
 
 # Files with more data rows than this are imported by the "Import contracts CSV" Job, not in the web request.
 BACKGROUND_ROWS = 500
+# The import page lists at most this many of the objects it created.
+SHOWN_ROWS = BACKGROUND_ROWS
 
 
 class ContractsCSVParser(NautobotCSVParser):
@@ -88,9 +90,13 @@ class CSVImportViewMixin:
                 form.add_error(field_name, str(row_error))
             return self.form_invalid(form)
         message = f"Imported {len(new_objects)} {model._meta.verbose_name_plural}"
+        if len(new_objects) > SHOWN_ROWS:
+            # Rendering every row of a large file would take longer than importing it.
+            message += f" (the first {SHOWN_ROWS} are listed below)"
         self.logger.info(message)
         messages.success(request, message)
-        return Response({"table": self.get_table_class()(new_objects), "template": "import_success.html"})
+        table = self.get_table_class()(new_objects[:SHOWN_ROWS])
+        return Response({"table": table, "template": "import_success.html"})
 
     def _enqueue_import(self, request, job_model, model, text):
         from django.contrib.contenttypes.models import ContentType  # pylint: disable=import-outside-toplevel
