@@ -40,14 +40,21 @@ def coverage_contract_types(contract_types=None):
     return [str(contract_type) for contract_type in contract_types]
 
 
-def covering_q(as_of, contract_types=None):
-    """Q over ContractAssignment: the assignment gives coverage on `as_of` (the one place the rule is written)."""
+def in_force_q(as_of):
+    """Q over ContractAssignment: in force on `as_of`: its contract is active and its coverage window contains the day.
+
+    Whatever the contract's type: coverage (below) narrows it by type; entitlements count every assignment in force.
+    """
     return (
         active_on_q(as_of, prefix="contract__")
-        & Q(contract__contract_type__in=coverage_contract_types(contract_types))
         & (Q(coverage_start__isnull=True) | Q(coverage_start__lte=as_of))
         & (Q(coverage_end__isnull=True) | Q(coverage_end__gte=as_of))
     )
+
+
+def covering_q(as_of, contract_types=None):
+    """Q over ContractAssignment: the assignment gives coverage on `as_of` (the one place the rule is written)."""
+    return in_force_q(as_of) & Q(contract__contract_type__in=coverage_contract_types(contract_types))
 
 
 def visible_assignments(user=None):
