@@ -1,4 +1,4 @@
-"""services.entitlements: used, utilization and over quota, hand-worked for every unit kind (docs/user/entitlements.md)."""
+"""services.entitlements: used, utilization and over quota, hand-worked for every unit kind."""
 
 import datetime
 from decimal import Decimal
