@@ -5,14 +5,17 @@ from decimal import Decimal
 
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from nautobot.apps.testing import TestCase
+from django.urls import include, path, reverse
+from drf_spectacular.generators import SchemaGenerator
+from nautobot.apps.testing import APITestCase, TestCase
 from nautobot.dcim.models import Device
-from nautobot.users.models import User
+from nautobot.users.models import Token, User
 
 from nautobot_contracts.choices import EntitlementUnitChoices
 from nautobot_contracts.models import Contract, ContractAssignment
 from nautobot_contracts.services import entitlements
 from tests import factories
+from tests.pinning import pin_today
 
 AS_OF = datetime.date(2026, 6, 15)
 
@@ -282,3 +285,170 @@ class SetBasedTest(EntitlementTreeMixin, TestCase):
         user = User.objects.create_user(username="nobody")
         condition = entitlements.over_quota_q(AS_OF, user=user)
         self.assertEqual(Contract.objects.filter(condition).count(), 0)
+
+
+#
+# Surfaces: REST, filters, contract page, contracts list, forms, CSV import, GraphQL, the renewals Job.
+#
+
+
+class SurfaceDataMixin(EntitlementTreeMixin):
+    """On 2026-06-15: "Fleet" (devices, 2) reaches 3 devices through Region: over quota, 150.0%; "Desk" (seats, 500)
+    uses 320 (200 + 120): 64.0%; "Idle" (licences, 16) uses 1: 6.3% (6.25 half-up), under-utilized; "Plain" has
+    no entitlement."""
+
+    @classmethod
+    def build_surface_data(cls):
+        cls.build_tree()
+        active = factories.status_for(Contract, "Active")
+        cls.fleet = factories.ContractFactory(name="Fleet", quantity=2, unit="devices", status=active)
+        factories.ContractAssignmentFactory(contract=cls.fleet, assigned_object=cls.region)
+        cls.desk = factories.ContractFactory(name="Desk", quantity=500, unit="seats", status=active)
+        cls.desk_big = factories.ContractAssignmentFactory(contract=cls.desk, assigned_object=cls.tenant, quantity=200)
+        factories.ContractAssignmentFactory(contract=cls.desk, assigned_object=cls.tenant2, quantity=120)
+        cls.idle = factories.ContractFactory(name="Idle", quantity=16, unit="licences", status=active)
+        factories.ContractAssignmentFactory(contract=cls.idle, assigned_object=cls.d4)
+        cls.plain = factories.ContractFactory(name="Plain", status=active)
+        factories.ContractAssignmentFactory(contract=cls.plain, assigned_object=cls.region)
+
+
+API = "plugins-api:nautobot_contracts-api"
+FIELDS = ("used", "utilization_pct", "over_quota")
+
+
+class EntitlementAPITest(SurfaceDataMixin, APITestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.build_surface_data()
+
+    def setUp(self):
+        super().setUp()
+        pin_today(self, AS_OF)
+        self.user.is_superuser = True
+        self.user.save()
+
+    def get(self, url, expected=200):
+        response = self.client.get(url, **self.header)
+        self.assertHttpStatus(response, expected)
+        return response.json()
+
+    def names(self, query):
+        return sorted(row["name"] for row in self.get(reverse(f"{API}:contract-list") + query)["results"])
+
+    def test_fields(self):
+        body = self.get(reverse(f"{API}:contract-list") + "?fields=name,quantity,unit," + ",".join(FIELDS))
+        by_name = {row.pop("name"): row for row in body["results"]}
+        self.assertEqual(
+            by_name,
+            {
+                "Fleet": {"quantity": 2, "unit": "devices", "used": 3, "utilization_pct": "150.0", "over_quota": True},
+                "Desk": {"quantity": 500, "unit": "seats", "used": 320, "utilization_pct": "64.0", "over_quota": False},
+                "Idle": {"quantity": 16, "unit": "licences", "used": 1, "utilization_pct": "6.3", "over_quota": False},
+                "Plain": {"quantity": None, "unit": "", "used": None, "utilization_pct": None, "over_quota": False},
+            },
+        )
+        detail = self.get(reverse(f"{API}:contract-detail", kwargs={"pk": self.fleet.pk}))
+        self.assertEqual([detail[name] for name in FIELDS], [3, "150.0", True])
+
+    def test_list_query_count_does_not_grow(self):
+        url = reverse(f"{API}:contract-list")
+
+        def count(query=""):
+            with CaptureQueriesContext(connection) as queries:
+                self.get(url + query)
+            return len(queries)
+
+        count()
+        small = count()
+        for index in range(12):
+            contract = factories.ContractFactory(name=f"More {index}", quantity=3, unit=("devices", "ports")[index % 2])
+            factories.ContractAssignmentFactory(contract=contract, assigned_object=self.site)
+        self.assertEqual(count(), small)
+        # Leaving the entitlement fields out saves their one query.
+        self.assertEqual(count("?omit=" + ",".join(FIELDS)), small - 1)
+
+    def test_restricted_counts(self):
+        user = User.objects.create_user(username="limited")
+        factories.grant(user, Contract)
+        factories.grant(user, ContractAssignment, constraints={"quantity__lt": 150})
+        factories.grant(user, Device, constraints={"name": "d1"})
+        token = Token.objects.create(user=user)
+        response = self.client.get(
+            reverse(f"{API}:contract-list") + "?fields=name,used,over_quota",
+            HTTP_AUTHORIZATION=f"Token {token.key}",
+        )
+        self.assertHttpStatus(response, 200)
+        by_name = {row["name"]: (row["used"], row["over_quota"]) for row in response.json()["results"]}
+        # Desk: only the 120-seat assignment is visible; Fleet: only d1 of its three devices.
+        self.assertEqual(
+            by_name, {"Fleet": (1, False), "Desk": (120, False), "Idle": (1, False), "Plain": (None, False)}
+        )
+
+    def test_over_quota_filter(self):
+        self.assertEqual(self.names("?over_quota=true"), ["Fleet"])
+        self.assertEqual(self.names("?over_quota=false"), ["Desk", "Idle", "Plain"])
+        self.assertEqual(self.names("?over_quota=true&unit=seats"), [])
+        self.assertEqual(self.names("?unit=seats&unit=licences"), ["Desk", "Idle"])
+        self.assertEqual(self.names("?quantity__gte=16&quantity__lte=500"), ["Desk", "Idle"])
+        body = self.get(reverse(f"{API}:contract-list") + "?over_quota=maybe", expected=400)
+        self.assertIn("over_quota", body)
+
+    def test_assignment_fields_and_filters(self):
+        url = reverse(f"{API}:contractassignment-list")
+        body = self.get(url + f"?contract={self.desk.pk}&fields=quantity,allocation_weight")
+        self.assertEqual(
+            sorted((row["quantity"], row["allocation_weight"]) for row in body["results"]),
+            [(120, "1.0000"), (200, "1.0000")],
+        )
+        self.assertEqual(self.get(url + "?quantity__gte=150")["count"], 1)
+        self.assertEqual(self.get(url + "?allocation_weight__gt=1")["count"], 0)
+
+    def test_entitlement_needs_both_quantity_and_unit(self):
+        url = reverse(f"{API}:contract-list")
+        base = {
+            "provider": self.fleet.provider.pk,
+            "status": self.fleet.status.pk,
+            "start_date": "2026-01-01",
+            "end_date": "2026-12-31",
+            "currency": "USD",
+        }
+        for name, extra, field in (
+            ("No unit", {"quantity": 10}, "unit"),
+            ("No quantity", {"unit": "seats"}, "quantity"),
+            ("Zero", {"quantity": 0, "unit": "seats"}, "quantity"),
+            ("Bad unit", {"quantity": 5, "unit": "parsecs"}, "unit"),
+        ):
+            with self.subTest(name=name):
+                response = self.client.post(url, {**base, "name": name, **extra}, format="json", **self.header)
+                self.assertHttpStatus(response, 400)
+                self.assertIn(field, response.json())
+                self.assertFalse(Contract.objects.filter(name=name).exists())
+        response = self.client.post(
+            url, {**base, "name": "Both", "quantity": 10, "unit": "seats"}, format="json", **self.header
+        )
+        self.assertHttpStatus(response, 201)
+        self.assertEqual([response.json()[name] for name in FIELDS], [0, "0.0", False])
+        response = self.client.patch(
+            reverse(f"{API}:contract-detail", kwargs={"pk": self.desk.pk}), {"unit": ""}, format="json", **self.header
+        )
+        self.assertHttpStatus(response, 400)
+        self.desk.refresh_from_db()
+        self.assertEqual(self.desk.unit, "seats")
+
+    def test_openapi_schema(self):
+        generator = SchemaGenerator(patterns=[path("api/plugins/contracts/", include("nautobot_contracts.api.urls"))])
+        properties = generator.get_schema(request=None, public=True)["components"]["schemas"]["Contract"]["properties"]
+        for name, kind in (("used", "integer"), ("utilization_pct", "string"), ("over_quota", "boolean")):
+            with self.subTest(name=name):
+                shown = {key: properties[name].get(key) for key in ("type", "nullable", "readOnly")}
+                self.assertEqual(shown, {"type": kind, "nullable": True, "readOnly": True})
+        self.assertTrue(properties["quantity"]["nullable"])
+
+    def test_graphql(self):
+        # The filter set's over_quota filter is a GraphQL argument too; choices come back as GraphQL enum names.
+        query = "{ contracts(over_quota: true) { name quantity unit } }"
+        response = self.client.post(reverse("graphql-api"), {"query": query}, format="json", **self.header)
+        self.assertHttpStatus(response, 200)
+        self.assertEqual(
+            response.json(), {"data": {"contracts": [{"name": "Fleet", "quantity": 2, "unit": "DEVICES"}]}}
+        )
