@@ -3,19 +3,35 @@
 import datetime
 from decimal import Decimal
 
+from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import include, path, reverse
 from drf_spectacular.generators import SchemaGenerator
 from nautobot.apps.testing import APITestCase, TestCase
 from nautobot.dcim.models import Device
+from nautobot.extras.choices import JobResultStatusChoices
 from nautobot.users.models import Token, User
 
+from nautobot_contracts.api.serializers import ContractSerializer
 from nautobot_contracts.choices import EntitlementUnitChoices
-from nautobot_contracts.models import Contract, ContractAssignment
+from nautobot_contracts.csv_import import CSVImportError, import_csv
+from nautobot_contracts.jobs.renewals import CSV_COLUMNS
+from nautobot_contracts.models import Contract, ContractAlert, ContractAssignment
 from nautobot_contracts.services import entitlements
 from tests import factories
 from tests.pinning import pin_today
+from tests.test_jobs_money import (
+    RENEWALS,
+    JobTestCase,
+    data_queries,
+    grant,
+    limited_user,
+    logs,
+    read_csv,
+    renewal_contract,
+    run,
+)
 
 AS_OF = datetime.date(2026, 6, 15)
 
@@ -452,3 +468,211 @@ class EntitlementAPITest(SurfaceDataMixin, APITestCase):
         self.assertEqual(
             response.json(), {"data": {"contracts": [{"name": "Fleet", "quantity": 2, "unit": "DEVICES"}]}}
         )
+
+
+class EntitlementUITest(SurfaceDataMixin, TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.build_surface_data()
+
+    def setUp(self):
+        super().setUp()
+        pin_today(self, AS_OF)
+        self.user.is_superuser = True
+        self.user.save()
+
+    def page(self, url, **headers):
+        response = self.client.get(url, headers=headers)
+        self.assertHttpStatus(response, 200)
+        return response.content.decode()
+
+    def list_page(self, query=""):
+        return self.page(reverse("plugins:nautobot_contracts:contract_list") + query, **{"HX-Request": "true"})
+
+    def test_contract_page(self):
+        content = self.page(self.fleet.get_absolute_url())
+        self.assertIn("2 devices", content)
+        self.assertIn("3 devices (devices the contract covers today (coverage rule))", content)
+        self.assertIn('<span class="badge bg-danger">150.0% — over quota</span>', content)
+        content = self.page(self.desk.get_absolute_url())
+        self.assertIn("320 seats (sum of the quantities of the assignments in force today)", content)
+        self.assertIn('<span class="badge bg-success">64.0%</span>', content)
+        self.assertIn("6.3% — under-utilized", self.page(self.idle.get_absolute_url()))
+        self.assertNotIn("Used today", self.page(self.plain.get_absolute_url()))
+
+    def test_assignment_page(self):
+        content = self.page(self.desk_big.get_absolute_url())
+        self.assertIn('<span id="assignment_value_allocation_weight">1.0000</span>', content)
+        self.assertIn('<span id="assignment_value_quantity">200</span>', content)
+
+    def test_list_column(self):
+        content = self.list_page()
+        self.assertIn('<span class="badge bg-danger" title="Over quota">3 / 2 devices (150.0%)</span>', content)
+        self.assertIn("320 / 500 seats (64.0%)", content)
+        self.assertIn("1 / 16 licences (6.3%)", content)
+
+    def test_list_filter(self):
+        content = self.list_page("?over_quota=True")
+        self.assertIn(self.fleet.get_absolute_url(), content)
+        self.assertNotIn(self.desk.get_absolute_url(), content)
+        content = self.list_page("?over_quota=False&unit=seats")
+        self.assertIn(self.desk.get_absolute_url(), content)
+        self.assertNotIn(self.fleet.get_absolute_url(), content)
+
+    def test_list_column_without_per_row_queries(self):
+        def count():
+            with CaptureQueriesContext(connection) as queries:
+                self.list_page("?per_page=100")
+            return len(queries)
+
+        count()
+        small = count()
+        for index in range(20):
+            contract = factories.ContractFactory(name=f"More {index}", quantity=5, unit=("devices", "users")[index % 2])
+            factories.ContractAssignmentFactory(contract=contract, assigned_object=self.building)
+        self.assertIn("2 / 5 devices (40.0%)", self.list_page("?per_page=100"))
+        self.assertEqual(count(), small)
+
+    def test_form_refuses_half_an_entitlement(self):
+        url = reverse("plugins:nautobot_contracts:contract_add")
+        base = {
+            "provider": self.fleet.provider.pk,
+            "name": "Form contract",
+            "status": self.fleet.status.pk,
+            "contract_type": "license",
+            "start_date": "2026-01-01",
+            "end_date": "2026-12-31",
+            "renewal_term_months": 12,
+            "recurring_cost": "10.00",
+            "billing_period": "monthly",
+            "one_time_cost": "0.00",
+            "currency": "USD",
+        }
+        for extra, message in (
+            ({"quantity": 10, "unit": ""}, "An entitlement quantity needs a unit"),
+            ({"quantity": "", "unit": "seats"}, "An entitlement unit needs a quantity"),
+        ):
+            with self.subTest(extra=extra):
+                response = self.client.post(url, {**base, **extra})
+                self.assertHttpStatus(response, 200)
+                self.assertIn(message, response.content.decode())
+                self.assertFalse(Contract.objects.filter(name="Form contract").exists())
+        response = self.client.post(url, {**base, "quantity": 10, "unit": "seats"})
+        self.assertHttpStatus(response, 302)
+        self.assertEqual(Contract.objects.get(name="Form contract").quantity, 10)
+
+    def test_assignment_form_defaults_weight_and_quantity(self):
+        url = reverse("plugins:nautobot_contracts:contractassignment_add")
+        data = {
+            "contract": self.plain.pk,
+            "assigned_object_type": ContentType.objects.get_for_model(Device).pk,
+            "device": self.d5.pk,
+            "allocation_weight": "",
+            "quantity": "",
+        }
+        self.assertHttpStatus(self.client.post(url, data), 302)
+        assignment = ContractAssignment.objects.get(contract=self.plain, assigned_object_id=self.d5.pk)
+        self.assertEqual((assignment.allocation_weight, assignment.quantity), (Decimal(1), 1))
+        response = self.client.post(url, {**data, "device": self.d4.pk, "allocation_weight": "0", "quantity": "0"})
+        self.assertHttpStatus(response, 200)
+        self.assertFalse(ContractAssignment.objects.filter(contract=self.plain, assigned_object_id=self.d4.pk).exists())
+
+
+class EntitlementCSVImportTest(TestCase):
+    def test_rows_with_an_entitlement(self):
+        factories.ServiceProviderFactory(name="Acme")
+        factories.status_for(Contract, "Active")
+        header = "provider__name,name,status__name,start_date,end_date,currency,quantity,unit"
+        text = "\n".join(
+            (
+                header,
+                "Acme,With seats,Active,2026-01-01,2026-12-31,USD,250,seats",
+                "Acme,None,Active,2026-01-01,2026-12-31,USD,,",
+            )
+        )
+        import_csv(text, ContractSerializer, Contract.objects.all())
+        self.assertEqual(
+            sorted(Contract.objects.values_list("name", "quantity", "unit")),
+            [("None", None, ""), ("With seats", 250, "seats")],
+        )
+        bad = "\n".join((header, "Acme,Half,Active,2026-01-01,2026-12-31,USD,250,"))
+        with self.assertRaises(CSVImportError) as raised:
+            import_csv(bad, ContractSerializer, Contract.objects.all())
+        self.assertIn("needs a unit", str(raised.exception))
+        self.assertFalse(Contract.objects.filter(name="Half").exists())
+
+
+class RenewalJobEntitlementTest(EntitlementTreeMixin, JobTestCase):
+    """The renewals Job flags each listed contract with an entitlement: utilization, over quota, under-utilized."""
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.build_tree()
+        provider = factories.ServiceProviderFactory(name="Acme")
+
+        def renewing(name, **kwargs):
+            # Notice deadline 10 days after the pinned day: "urgent", listed by the Job.
+            return renewal_contract(name, provider, 10, **kwargs)
+
+        cls.over = renewing("over", quantity=2, unit="seats")
+        factories.ContractAssignmentFactory(contract=cls.over, assigned_object=cls.tenant, quantity=3)
+        cls.under = renewing("under", quantity=10, unit="devices", contract_type="license")
+        factories.ContractAssignmentFactory(contract=cls.under, assigned_object=cls.rack)  # d1 only: 10.0%
+        cls.fine = renewing("fine", quantity=4, unit="licences")
+        factories.ContractAssignmentFactory(contract=cls.fine, assigned_object=cls.d2, quantity=3)  # 75.0%
+        cls.half = renewing("half", quantity=2, unit="ports")
+        factories.ContractAssignmentFactory(contract=cls.half, assigned_object=cls.d3)  # 50.0%: not under
+        cls.plain = renewing("plain")
+        factories.ContractAssignmentFactory(contract=cls.plain, assigned_object=cls.d3)
+
+    def flags(self, row):
+        return {key: row[key] for key in ("utilization_pct", "over_quota", "under_utilized") if key in row}
+
+    def test_rows_flagged(self):
+        job_result = run(RENEWALS)
+        self.assertEqual(job_result.status, JobResultStatusChoices.STATUS_SUCCESS, job_result.traceback)
+        by_name = {row["name"]: row for row in job_result.result["contracts"]}
+        self.assertEqual(
+            {name: self.flags(row) for name, row in by_name.items()},
+            {
+                "over": {"utilization_pct": "150.0", "over_quota": True, "under_utilized": False},
+                "under": {"utilization_pct": "10.0", "over_quota": False, "under_utilized": True},
+                "fine": {"utilization_pct": "75.0", "over_quota": False, "under_utilized": False},
+                "half": {"utilization_pct": "50.0", "over_quota": False, "under_utilized": False},
+                "plain": {},
+            },
+        )
+        self.assertEqual(set(by_name["plain"]), set(CSV_COLUMNS) - {"utilization_pct", "over_quota", "under_utilized"})
+        messages = {entry.log_object: entry.message for entry in logs(job_result).exclude(log_object="")}
+        self.assertIn("Over quota: 150.0% of its entitlement used.", messages["over"])
+        self.assertIn("Under-utilized: 10.0% of its entitlement used.", messages["under"])
+        self.assertNotIn("entitlement", messages["plain"])
+        _, rows = read_csv(job_result)
+        csv_by_name = {row["name"]: row for row in rows}
+        self.assertEqual((csv_by_name["over"]["utilization_pct"], csv_by_name["over"]["over_quota"]), ("150.0", "True"))
+        self.assertEqual(csv_by_name["plain"]["utilization_pct"], "")
+
+    def test_counts_what_the_running_user_may_view(self):
+        user = limited_user()
+        grant(user, "contract")
+        grant(user, "contractassignment", constraints={"quantity__lt": 3})
+        by_name = {row["name"]: row for row in run(RENEWALS, username=user.username).result["contracts"]}
+        self.assertEqual(
+            self.flags(by_name["over"]), {"utilization_pct": "0.0", "over_quota": False, "under_utilized": True}
+        )
+        self.assertEqual(by_name["under"]["utilization_pct"], "0.0")  # may view no device
+
+    def test_queries_do_not_grow_with_entitled_contracts(self):
+        run(RENEWALS)  # creates the user, warms caches
+        ContractAlert.objects.all().delete()
+        _, small = data_queries(RENEWALS)
+        provider = factories.ServiceProviderFactory(name="Bulk")
+        for index in range(12):
+            contract = renewal_contract(
+                f"more-{index}", provider, 5 + index, quantity=3, unit=("devices", "seats", "users")[index % 3]
+            )
+            factories.ContractAssignmentFactory(contract=contract, assigned_object=self.region)
+        ContractAlert.objects.all().delete()
+        large_result, large = data_queries(RENEWALS)
+        self.assertEqual(len(large_result.result["contracts"]), 17)
+        self.assertEqual(large, small)
