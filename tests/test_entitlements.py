@@ -4,7 +4,8 @@ import datetime
 from decimal import Decimal
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import connection
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import include, path, reverse
 from drf_spectacular.generators import SchemaGenerator
@@ -676,3 +677,43 @@ class RenewalJobEntitlementTest(EntitlementTreeMixin, JobTestCase):
         large_result, large = data_queries(RENEWALS)
         self.assertEqual(len(large_result.result["contracts"]), 17)
         self.assertEqual(large, small)
+
+
+class EntitlementModelTest(TestCase):
+    """quantity and unit together or not at all, in clean() and in the database; assignment bounds."""
+
+    def test_clean(self):
+        for kwargs, field in (({"quantity": 5}, "unit"), ({"unit": "seats"}, "quantity")):
+            with self.subTest(kwargs=kwargs):
+                contract = factories.ContractFactory.build(provider=factories.ServiceProviderFactory(), **kwargs)
+                with self.assertRaises(ValidationError) as raised:
+                    contract.full_clean()
+                self.assertIn(field, raised.exception.message_dict)
+        factories.ContractFactory.build(
+            provider=factories.ServiceProviderFactory(), quantity=5, unit="seats"
+        ).full_clean()
+
+    def test_database_refuses_half_an_entitlement(self):
+        contract = factories.ContractFactory()
+        for values in (
+            {"quantity": 5, "unit": ""},
+            {"quantity": None, "unit": "seats"},
+            {"quantity": 0, "unit": "seats"},
+        ):
+            with self.subTest(values=values), self.assertRaises(IntegrityError), transaction.atomic():
+                Contract.objects.filter(pk=contract.pk).update(**values)
+
+    def test_assignment_bounds(self):
+        location = factories.make_location()
+        for values, field in (
+            ({"allocation_weight": Decimal("0")}, "allocation_weight"),
+            ({"allocation_weight": Decimal("1000000.0001")}, "allocation_weight"),
+            ({"quantity": 0}, "quantity"),
+        ):
+            with self.subTest(values=values):
+                assignment = factories.ContractAssignmentFactory.build(
+                    contract=factories.ContractFactory(), assigned_object=location, **values
+                )
+                with self.assertRaises(ValidationError) as raised:
+                    assignment.full_clean()
+                self.assertIn(field, raised.exception.message_dict)
