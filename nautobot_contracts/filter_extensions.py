@@ -7,8 +7,7 @@ from nautobot.apps.filters import FilterExtension
 from nautobot.apps.forms import StaticSelect2
 
 from nautobot_contracts import clock
-from nautobot_contracts.compat import change_context_state
-from nautobot_contracts.filters import StrictBooleanField
+from nautobot_contracts.filters import StrictBooleanField, requesting_user
 from nautobot_contracts.services import coverage
 
 # Nautobot requires filters added through FilterExtension to start with the app's name.
@@ -32,24 +31,6 @@ class ContractCoverageFilter(django_filters.BooleanFilter):
             return qs
         scan = coverage.covered_devices if value else coverage.uncovered_devices
         return scan(clock.today(), user=requesting_user(self.parent), queryset=qs)
-
-
-def requesting_user(filterset):
-    """The user whose request is being filtered, or None for an internal call.
-
-    REST passes the request to the filter set; Nautobot's UI list views do not, so fall back on the change context
-    Nautobot's middleware (and Job runner) set for the request being served (nautobot.extras.signals; not in
-    nautobot.apps).
-    """
-    request = getattr(filterset, "request", None)
-    if request is not None and getattr(request, "user", None) is not None:
-        return request.user
-    change_context = change_context_state.get()
-    if change_context is None:
-        return None
-    if change_context.request is not None:
-        return change_context.request.user
-    return change_context.user
 
 
 class DeviceFilterExtension(FilterExtension):

@@ -36,7 +36,9 @@ from nautobot_contracts.choices import (
     AlertStateChoices,
     BillingPeriodChoices,
     ContractTypeChoices,
+    EntitlementUnitChoices,
 )
+from nautobot_contracts.compat import change_context_state
 from nautobot_contracts.models import (
     Budget,
     Contract,
@@ -49,7 +51,7 @@ from nautobot_contracts.models import (
     InvoiceAttachment,
     ServiceProvider,
 )
-from nautobot_contracts.services import billing, terms
+from nautobot_contracts.services import billing, entitlements, terms
 from nautobot_contracts.services.invoices import overdue_q
 
 # Bounds of the date-part transforms (Django builds a Python date from a year, PostgreSQL refuses a bigint overflow).
@@ -306,6 +308,38 @@ class InvoiceVarianceFilter(django_filters.MultipleChoiceFilter):
         )
 
 
+def requesting_user(filterset):
+    """The user whose request is being filtered, or None for an internal call.
+
+    REST passes the request to the filter set; Nautobot's UI list views do not, so fall back on the change context
+    Nautobot's middleware (and Job runner) set for the request being served (nautobot.extras.signals; not in
+    nautobot.apps, see compat.change_context_state).
+    """
+    request = getattr(filterset, "request", None)
+    if request is not None and getattr(request, "user", None) is not None:
+        return request.user
+    change_context = change_context_state.get()
+    if change_context is None:
+        return None
+    if change_context.request is not None:
+        return change_context.request.user
+    return change_context.user
+
+
+class OverQuotaFilter(django_filters.BooleanFilter):
+    """true: contracts using more than their entitlement today; false: all others, those without one included.
+
+    Counts only what the requesting user may view (services.entitlements.over_quota_q: one subquery).
+    """
+
+    def filter(self, qs, value):
+        """Narrow `qs` to the contracts over (or not over) quota today."""
+        if value is None:
+            return qs
+        condition = entitlements.over_quota_q(clock.today(), user=requesting_user(self.parent), queryset=qs)
+        return qs.filter(condition) if value else qs.exclude(condition)
+
+
 class OverdueFilter(django_filters.BooleanFilter):
     """Open invoices past their due date today (services.invoices.overdue_q); false: every other invoice."""
 
@@ -382,6 +416,8 @@ class ContractFilterSet(
     has_invoices = RelatedMembershipBooleanFilter(field_name="invoices", label="Has invoices")
     has_assignments = RelatedMembershipBooleanFilter(field_name="assignments", label="Has assignments")
     billing_state = BillingStateFilter()
+    unit = django_filters.MultipleChoiceFilter(choices=EntitlementUnitChoices, label="Entitlement unit")
+    over_quota = OverQuotaFilter(label="Over quota (uses more than its entitlement today)")
     locals().update(_date_part_filters("start_date"))
     locals().update(_date_part_filters("end_date"))
     current_term_end = _term_end_filter(MultiValueDateFilter, "in", "Current term end (as of today)")
@@ -397,7 +433,7 @@ class ContractFilterSet(
         model = Contract
         fields = [
             "id", "name", "contract_number", "start_date", "end_date", "recurring_cost", "one_time_cost",
-            "auto_renew", "notice_period_days", "renewal_term_months", "cost_center", "purchase_order",
+            "auto_renew", "notice_period_days", "renewal_term_months", "cost_center", "quantity", "purchase_order",
             "description", "tags",
         ]  # fmt: skip
 
@@ -478,7 +514,7 @@ class ContractAssignmentFilterSet(ContractsFilterSetMixin, NautobotFilterSet):
 
     class Meta:
         model = ContractAssignment
-        fields = ["id", "coverage_start", "coverage_end", "tags"]
+        fields = ["id", "coverage_start", "coverage_end", "allocation_weight", "quantity", "tags"]
 
 
 class ContractAttachmentFilterSet(ContractsFilterSetMixin, NautobotFilterSet):

@@ -32,6 +32,7 @@ from nautobot_contracts.choices import (
     AlertStateChoices,
     BillingPeriodChoices,
     ContractTypeChoices,
+    EntitlementUnitChoices,
 )
 from nautobot_contracts.currencies import currency_choices
 from nautobot_contracts.filters import RENEWAL_TIER_CHOICES
@@ -48,9 +49,36 @@ from nautobot_contracts.models import (
     ServiceProvider,
 )
 from nautobot_contracts.models.attachments import default_attachment_name
-from nautobot_contracts.models.money import NOTICE_DAYS_MAX, RENEWAL_TERM_MONTHS_MAX, RENEWAL_TERM_MONTHS_MIN
+from nautobot_contracts.models.money import (
+    ALLOCATION_WEIGHT_DECIMAL_PLACES,
+    ALLOCATION_WEIGHT_MAX,
+    ALLOCATION_WEIGHT_MAX_DIGITS,
+    ALLOCATION_WEIGHT_MIN,
+    NOTICE_DAYS_MAX,
+    QUANTITY_MAX,
+    QUANTITY_MIN,
+    RENEWAL_TERM_MONTHS_MAX,
+    RENEWAL_TERM_MONTHS_MIN,
+)
 
 BOOLEAN_FILTER_CHOICES = (("", "---------"), ("True", "Yes"), ("False", "No"))
+
+
+def quantity_field(**kwargs):
+    """An optional whole number within the bounds of an entitlement or assignment quantity."""
+    return forms.IntegerField(required=False, min_value=QUANTITY_MIN, max_value=QUANTITY_MAX, **kwargs)
+
+
+def allocation_weight_field(**kwargs):
+    """An optional allocation weight within the model's bounds."""
+    return forms.DecimalField(
+        required=False,
+        min_value=ALLOCATION_WEIGHT_MIN,
+        max_value=ALLOCATION_WEIGHT_MAX,
+        max_digits=ALLOCATION_WEIGHT_MAX_DIGITS,
+        decimal_places=ALLOCATION_WEIGHT_DECIMAL_PLACES,
+        **kwargs,
+    )
 
 
 def currency_field(required=True, **kwargs):
@@ -137,7 +165,7 @@ class ContractForm(NautobotModelForm):
         fields = [
             "provider", "name", "contract_number", "status", "contract_type", "tenant",
             "start_date", "end_date", "auto_renew", "notice_period_days", "renewal_term_months", "alert_lead_days",
-            "recurring_cost", "billing_period", "one_time_cost", "currency",
+            "recurring_cost", "billing_period", "one_time_cost", "currency", "quantity", "unit",
             "cost_center", "purchase_order", "description", "comments", "tags",
         ]  # fmt: skip
         widgets = {
@@ -145,7 +173,9 @@ class ContractForm(NautobotModelForm):
             "end_date": DatePicker(),
             "contract_type": StaticSelect2(),
             "billing_period": StaticSelect2(),
+            "unit": StaticSelect2(),
         }
+        labels = {"quantity": "Entitlement quantity", "unit": "Entitlement unit"}
 
 
 class ContractBulkEditForm(TagsBulkEditFormMixin, StatusModelBulkEditFormMixin, NautobotBulkEditForm):
@@ -169,13 +199,22 @@ class ContractBulkEditForm(TagsBulkEditFormMixin, StatusModelBulkEditFormMixin, 
         required=False, min_value=RENEWAL_TERM_MONTHS_MIN, max_value=RENEWAL_TERM_MONTHS_MAX
     )
     cost_center = forms.CharField(max_length=CHARFIELD_MAX_LENGTH, required=False)
+    # Quantity and unit go together (the model refuses one without the other): set or clear both at once.
+    quantity = quantity_field(label="Entitlement quantity")
+    unit = forms.ChoiceField(
+        choices=add_blank_choice(EntitlementUnitChoices),
+        required=False,
+        widget=StaticSelect2(),
+        label="Entitlement unit",
+    )
     purchase_order = forms.CharField(max_length=CHARFIELD_MAX_LENGTH, required=False)
     description = forms.CharField(max_length=CHARFIELD_MAX_LENGTH, required=False)
     comments = CommentField(widget=SmallTextarea, label="Comments")
 
     class Meta:
         nullable_fields = [
-            "tenant", "notice_period_days", "cost_center", "purchase_order", "description", "comments",
+            "tenant", "notice_period_days", "cost_center", "quantity", "unit", "purchase_order", "description",
+            "comments",
         ]  # fmt: skip
 
 
@@ -186,7 +225,8 @@ class ContractFilterForm(NautobotFilterForm, StatusModelFilterFormMixin):
     field_order = [
         "q", "provider", "status", "contract_type", "billing_period", "currency", "auto_renew",
         "tenant_group", "tenant", "start_date", "end_date", "current_term_end__gte", "current_term_end__lte",
-        "current_term_end__year", "current_term_end__month", "renewal_tier", "has_invoices", "has_assignments",
+        "current_term_end__year", "current_term_end__month", "renewal_tier", "unit", "quantity__gte",
+        "quantity__lte", "over_quota", "has_invoices", "has_assignments",
     ]  # fmt: skip
     q = forms.CharField(required=False, label="Search")
     provider = DynamicModelMultipleChoiceField(
@@ -222,6 +262,14 @@ class ContractFilterForm(NautobotFilterForm, StatusModelFilterFormMixin):
     )
     renewal_tier = forms.MultipleChoiceField(
         choices=RENEWAL_TIER_CHOICES, required=False, widget=StaticSelect2Multiple(), label="Renewal tier (today)"
+    )
+    unit = forms.MultipleChoiceField(
+        choices=EntitlementUnitChoices, required=False, widget=StaticSelect2Multiple(), label="Entitlement unit"
+    )
+    quantity__gte = quantity_field(label="Entitlement quantity at least")
+    quantity__lte = quantity_field(label="Entitlement quantity at most")
+    over_quota = forms.NullBooleanField(
+        required=False, widget=StaticSelect2(choices=BOOLEAN_FILTER_CHOICES), label="Over quota (today)"
     )
     has_invoices = forms.NullBooleanField(required=False, widget=StaticSelect2(choices=BOOLEAN_FILTER_CHOICES))
     has_assignments = forms.NullBooleanField(required=False, widget=StaticSelect2(choices=BOOLEAN_FILTER_CHOICES))
@@ -341,7 +389,7 @@ class ContractAssignmentForm(NautobotModelForm):
         model = ContractAssignment
         fields = [
             "contract", "assigned_object_type", "assigned_object_id", "coverage_start", "coverage_end",
-            "comments", "tags",
+            "allocation_weight", "quantity", "comments", "tags",
         ]  # fmt: skip
         widgets = {
             "assigned_object_id": forms.HiddenInput(),
@@ -353,6 +401,9 @@ class ContractAssignmentForm(NautobotModelForm):
         """Show the current target in its type's select; accept ?device=<pk> (etc.) to preselect the type too."""
         super().__init__(*args, **kwargs)
         self.fields["assigned_object_id"].required = False
+        # Left blank, the weight and quantity take the model's default (1): only uneven assignments need them.
+        for name in ("allocation_weight", "quantity"):
+            self.fields[name].required = False
         self.object_fields = {
             ContentType.objects.get_for_model(model).pk: object_field_name(model) for model in assignable_models()
         }
@@ -374,6 +425,9 @@ class ContractAssignmentForm(NautobotModelForm):
         """Read the object from the select matching the chosen type and store it as the generic relation."""
         super().clean()
         cleaned_data = self.cleaned_data
+        for name in ("allocation_weight", "quantity"):
+            if name in cleaned_data and cleaned_data[name] is None:
+                cleaned_data[name] = ContractAssignment._meta.get_field(name).get_default()
         object_type = cleaned_data.get("assigned_object_type")
         if object_type is None:
             return cleaned_data
@@ -393,6 +447,8 @@ class ContractAssignmentBulkEditForm(TagsBulkEditFormMixin, NautobotBulkEditForm
     contract = DynamicModelChoiceField(queryset=Contract.objects.all(), required=False)
     coverage_start = forms.DateField(required=False, widget=DatePicker())
     coverage_end = forms.DateField(required=False, widget=DatePicker())
+    allocation_weight = allocation_weight_field()
+    quantity = quantity_field()
     comments = CommentField(widget=SmallTextarea, label="Comments")
 
     class Meta:
@@ -414,6 +470,10 @@ class ContractAssignmentFilterForm(NautobotFilterForm):
     assigned_object_type = forms.ChoiceField(required=False, label="Object type", widget=StaticSelect2())
     coverage_start = forms.DateField(required=False, widget=DatePicker())
     coverage_end = forms.DateField(required=False, widget=DatePicker())
+    quantity__gte = quantity_field(label="Quantity at least")
+    quantity__lte = quantity_field(label="Quantity at most")
+    allocation_weight__gte = allocation_weight_field(label="Allocation weight at least")
+    allocation_weight__lte = allocation_weight_field(label="Allocation weight at most")
     tags = TagFilterField(model)
 
     def __init__(self, *args, **kwargs):

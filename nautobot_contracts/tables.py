@@ -27,7 +27,7 @@ from nautobot_contracts.models import (
     InvoiceAttachment,
     ServiceProvider,
 )
-from nautobot_contracts.services import budgets, money, terms
+from nautobot_contracts.services import budgets, entitlements, money, terms
 
 
 class ServiceProviderTable(BaseTable):
@@ -54,6 +54,39 @@ class ServiceProviderTable(BaseTable):
         default_columns = ("pk", "name", "account_number", "support_email", "contract_count", "actions")
 
 
+def page_records(table, record):
+    """The records on the table's current page (all its rows when it is not paginated), `record` among them."""
+    page = getattr(table, "page", None)
+    # A page of a table holds BoundRows; their records are the objects.
+    rows = page.object_list if page is not None else table.rows
+    records = [getattr(row, "record", row) for row in rows]
+    if record not in records:
+        records.append(record)
+    return records
+
+
+class UtilizationColumn(tables.Column):
+    """E.g. "320 / 500 seats (64.0%)" (services.entitlements); over quota as a danger badge. One query per page."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("verbose_name", "Utilization")
+        super().__init__(empty_values=(), orderable=False, **kwargs)
+
+    def render(self, record, table):
+        """An em dash for a contract without an entitlement."""
+        figure = table.entitlement(record)
+        if figure is None:
+            return "—"
+        if figure.over_quota:
+            return format_html('<span class="badge bg-danger" title="Over quota">{}</span>', figure.summary())
+        return figure.summary()
+
+    def value(self, record, table, **kwargs):
+        """Plain text for exports."""
+        figure = table.entitlement(record)
+        return figure.summary() if figure else ""
+
+
 class ContractTable(StatusTableMixin, BaseTable):
     """Contracts, with their monthly cost as the service layer computes it."""
 
@@ -64,6 +97,9 @@ class ContractTable(StatusTableMixin, BaseTable):
     auto_renew = BooleanColumn()
     monthly_cost = tables.Column(empty_values=(), orderable=False, verbose_name="Monthly cost")
     renewal_tier = tables.Column(empty_values=(), orderable=False, verbose_name="Renewal tier")
+    quantity = tables.Column(verbose_name="Entitlement quantity")
+    unit = tables.Column(verbose_name="Entitlement unit")
+    utilization = UtilizationColumn()
     invoice_count = LinkedCountColumn(
         viewname="plugins:nautobot_contracts:invoice_list",
         url_params={"contract": "pk"},
@@ -83,12 +119,26 @@ class ContractTable(StatusTableMixin, BaseTable):
             "pk", "name", "contract_number", "provider", "status", "contract_type", "tenant", "start_date",
             "end_date", "auto_renew", "notice_period_days", "renewal_term_months", "recurring_cost",
             "billing_period", "one_time_cost", "monthly_cost", "renewal_tier", "currency", "cost_center",
-            "purchase_order", "invoice_count", "assignment_count", "description", "tags", "actions",
+            "quantity", "unit", "utilization", "purchase_order", "invoice_count", "assignment_count", "description",
+            "tags", "actions",
         )  # fmt: skip
         default_columns = (
             "pk", "name", "provider", "status", "contract_type", "end_date", "auto_renew", "monthly_cost",
-            "currency", "actions",
+            "currency", "utilization", "actions",
         )  # fmt: skip
+
+    def __init__(self, *args, user=None, **kwargs):
+        self.figures_user = user
+        super().__init__(*args, user=user, **kwargs)
+
+    def entitlement(self, record):
+        """The Entitlement of `record` (None without one), computed with those of the whole page at once."""
+        cache = self.__dict__.setdefault("_entitlements", {})
+        if record.pk not in cache:
+            records = [item for item in page_records(self, record) if item.pk not in cache]
+            figures = entitlements.entitlements_for(records, clock.today(), user=self.figures_user)
+            cache.update({item.pk: figures.get(item.pk) for item in records})
+        return cache[record.pk]
 
     def render_monthly_cost(self, record):
         """recurring_cost per month, rounded for display by the service layer."""
@@ -138,7 +188,7 @@ class ContractAssignmentTable(BaseTable):
         model = ContractAssignment
         fields = (
             "pk", "contract", "provider", "assigned_object_type", "assigned_object",
-            "coverage_start", "coverage_end", "comments", "tags", "actions",
+            "coverage_start", "coverage_end", "allocation_weight", "quantity", "comments", "tags", "actions",
         )  # fmt: skip
         default_columns = (
             "pk", "contract", "assigned_object_type", "assigned_object", "coverage_start",

@@ -31,7 +31,16 @@ from nautobot.apps.views import get_obj_from_context
 
 from nautobot_contracts import clock, tables
 from nautobot_contracts.charts import BarsWithLineChart, StackedBarChart, chart_amount
-from nautobot_contracts.services import billing, budgets, dashboard, invoices, money, notifications, terms
+from nautobot_contracts.services import (
+    billing,
+    budgets,
+    dashboard,
+    entitlements,
+    invoices,
+    money,
+    notifications,
+    terms,
+)
 
 TIER_BADGES = {
     terms.TIER_MISSED: ("bg-danger", "Missed: notice deadline passed"),
@@ -119,6 +128,47 @@ class ContractTermsPanel(KeyValueTablePanel):
                 css, label = TIER_BADGES[figures.tier]
                 data["renewal_tier"] = format_html('<span class="badge {}">{}</span>', css, label)
         return data
+
+    def render_key(self, key, value, context):
+        """Human labels for the computed keys."""
+        return self.LABELS.get(key, super().render_key(key, value, context))
+
+
+class EntitlementPanel(KeyValueTablePanel):
+    """What the contract buys (quantity and unit) and how much of it is used today (services.entitlements).
+
+    One query; none for a contract without an entitlement. Counts only what the viewer may see.
+    """
+
+    LABELS = {
+        "entitlement": "Entitlement",
+        "used": "Used today",
+        "utilization": "Utilization",
+    }
+
+    def get_data(self, context):
+        """The figures, or a single empty "Entitlement" row when the contract states none."""
+        contract = get_obj_from_context(context)
+        figure = entitlements.entitlement_for(contract, clock.today(), user=_request_user(context))
+        if figure is None:
+            return {"entitlement": None}
+        if contract.unit == entitlements.UNIT_DEVICES:
+            how = "devices the contract covers today (coverage rule)"
+        else:
+            how = "sum of the quantities of the assignments in force today"
+        if figure.over_quota:
+            badge = format_html('<span class="badge bg-danger">{}% — over quota</span>', figure.utilization_pct)
+        elif figure.under_utilized:
+            badge = format_html(
+                '<span class="badge bg-warning text-dark">{}% — under-utilized</span>', figure.utilization_pct
+            )
+        else:
+            badge = format_html('<span class="badge bg-success">{}%</span>', figure.utilization_pct)
+        return {
+            "entitlement": f"{figure.quantity} {figure.unit_label}",
+            "used": f"{figure.used} {figure.unit_label} ({how})",
+            "utilization": badge,
+        }
 
     def render_key(self, key, value, context):
         """Human labels for the computed keys."""
@@ -480,6 +530,7 @@ contract_content = ObjectDetailContent(
             ],  # fmt: skip
         ),
         ContractTermsPanel(label="Costs and renewal", section=SectionChoices.RIGHT_HALF, weight=100),
+        EntitlementPanel(label="Entitlement", section=SectionChoices.RIGHT_HALF, weight=120),
         BillingPanel(label="Billing", section=SectionChoices.FULL_WIDTH, weight=140),
         EChartsPanel(
             label="Invoices over time",
@@ -607,6 +658,8 @@ contract_assignment_content = ObjectDetailContent(
                 "assigned_object",
                 "coverage_start",
                 "coverage_end",
+                "allocation_weight",
+                "quantity",
             ],  # fmt: skip
             key_transforms={
                 "contract__provider": "Provider",

@@ -88,7 +88,7 @@ class ServiceProviderAPITest(APIViewTestCases.APIViewTestCase):
 
 class ContractAPITest(APIViewTestCases.APIViewTestCase):
     model = Contract
-    choices_fields = ("contract_type", "billing_period")
+    choices_fields = ("contract_type", "billing_period", "unit")
     update_data = {"description": "Renegotiated", "recurring_cost": Decimal("250.00"), "notice_period_days": 60}
     bulk_update_data = {"cost_center": "CC-42"}
 
@@ -134,6 +134,8 @@ class ContractAPITest(APIViewTestCases.APIViewTestCase):
                 "billing_period": "one_time",
                 "one_time_cost": Decimal("5000.00"),
                 "currency": "GBP",
+                "quantity": 250,
+                "unit": "licences",
             },
         ]
 
@@ -211,6 +213,8 @@ class ContractAssignmentAPITest(APIViewTestCases.APIViewTestCase):
                 "assigned_object_type": "tenancy.tenant",
                 "assigned_object_id": factories.make_tenant().pk,
                 "comments": "Whole tenant",
+                "allocation_weight": Decimal("2.5000"),
+                "quantity": 40,
             },
         ]
 

@@ -120,16 +120,24 @@ class ContractViewTest(CsvImportMixin, ViewTestCases.PrimaryObjectViewTestCase):
             "one_time_cost": Decimal("50.00"),
             "currency": "EUR",
             "cost_center": "CC-1",
+            "quantity": 12,
+            "unit": "devices",
             "purchase_order": "PO-9",
             "description": "Router maintenance",
             "comments": "Signed copy attached",
         }
         cls.update_data = {**cls.form_data, "name": "Maintenance 2027 (amended)", "status": active.pk}
-        cls.bulk_edit_data = {"contract_type": "warranty", "cost_center": "CC-BULK", "currency": "GBP"}
+        cls.bulk_edit_data = {
+            "contract_type": "warranty",
+            "cost_center": "CC-BULK",
+            "currency": "GBP",
+            "quantity": 40,
+            "unit": "ports",
+        }
         cls.csv_data = (
-            "provider__name,name,status__name,start_date,end_date,recurring_cost,billing_period,currency",
-            "Acme Carrier,CSV contract 1,Active,2026-01-01,2026-12-31,10.00,monthly,USD",
-            "Acme Carrier,CSV contract 2,Pending,2026-02-01,2027-01-31,120.00,annual,EUR",
+            "provider__name,name,status__name,start_date,end_date,recurring_cost,billing_period,currency,quantity,unit",
+            "Acme Carrier,CSV contract 1,Active,2026-01-01,2026-12-31,10.00,monthly,USD,250,seats",
+            "Acme Carrier,CSV contract 2,Pending,2026-02-01,2027-01-31,120.00,annual,EUR,,",
         )
 
 
@@ -203,13 +211,20 @@ class ContractAssignmentViewTest(CsvImportMixin, ViewTestCases.PrimaryObjectView
             "assigned_object_id": new_device.pk,
             "coverage_start": datetime.date(2026, 3, 1),
             "coverage_end": datetime.date(2026, 9, 30),
+            "allocation_weight": Decimal("2.5000"),
+            "quantity": 3,
             "comments": "Spare",
         }
         cls.update_data = {**cls.form_data, "coverage_start": datetime.date(2026, 4, 1)}
-        cls.bulk_edit_data = {"comments": "Bulk", "coverage_end": datetime.date(2026, 10, 31)}
+        cls.bulk_edit_data = {
+            "comments": "Bulk",
+            "coverage_end": datetime.date(2026, 10, 31),
+            "allocation_weight": Decimal("0.5000"),
+            "quantity": 7,
+        }
         cls.csv_data = (
-            "contract,assigned_object_type,assigned_object_id",
-            f"{cls.contract.pk},dcim.device,{new_device.pk}",
+            "contract,assigned_object_type,assigned_object_id,allocation_weight,quantity",
+            f"{cls.contract.pk},dcim.device,{new_device.pk},1.5,4",
         )
 
 

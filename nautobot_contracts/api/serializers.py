@@ -39,7 +39,7 @@ from nautobot_contracts.models import (
     ServiceProvider,
 )
 from nautobot_contracts.models.attachments import attachment_file_name, default_attachment_name
-from nautobot_contracts.services import billing, budgets, invoices, money, terms
+from nautobot_contracts.services import billing, budgets, entitlements, invoices, money, terms
 
 
 class CurrencyCodeField(serializers.CharField):
@@ -144,8 +144,19 @@ class ContractSerializer(
     invoiced_to_date = serializers.SerializerMethodField(help_text="Sum of the invoices counted in started periods")
     variance_to_date = serializers.SerializerMethodField(help_text="invoiced_to_date - expected_to_date")
     missing_periods = serializers.SerializerMethodField(help_text="Started periods with no invoice past the grace days")
+    # Entitlement figures (services.entitlements) as of today; one query per page, none when no contract on it
+    # states an entitlement.
+    used = serializers.SerializerMethodField(
+        help_text="Entitlement units used today (devices reached by the coverage rule, else the quantities of the "
+        "assignments in force); null without an entitlement"
+    )
+    utilization_pct = serializers.SerializerMethodField(
+        help_text="used / quantity x 100, one decimal (half-up); null without an entitlement"
+    )
+    over_quota = serializers.SerializerMethodField(help_text="used > quantity today; false without an entitlement")
 
     BILLING_FIELDS = ("expected_to_date", "invoiced_to_date", "variance_to_date", "missing_periods")
+    ENTITLEMENT_FIELDS = ("used", "utilization_pct", "over_quota")
 
     class Meta:
         model = Contract
@@ -156,7 +167,8 @@ class ContractSerializer(
         list_serializer_class = PreloadingListSerializer
 
     def preload(self, items):
-        """Compute the billing figures of a whole page in two queries, if any billing field is shown."""
+        """The billing figures (two queries) and the entitlement figures (one) of a whole page, if shown."""
+        self._preload_entitlements(items)
         if not _figures_wanted(self, self.BILLING_FIELDS):
             return
         cache = self.__dict__.setdefault("_billing_cache", {})
@@ -167,6 +179,43 @@ class ContractSerializer(
             )
             for item in items:
                 cache[item.pk] = figures.get(item.pk) or billing.ContractBilling(item.pk, item.currency, [])
+
+    def _preload_entitlements(self, items):
+        if not _figures_wanted(self, self.ENTITLEMENT_FIELDS):
+            return
+        cache = self.__dict__.setdefault("_entitlement_cache", {})
+        todo = [item for item in items if item.pk not in cache]
+        if todo:
+            figures = entitlements.entitlements_for(todo, self._as_of(), user=_request_user(self))
+            for item in todo:
+                cache[item.pk] = figures.get(item.pk)
+
+    def _entitlement(self, obj):
+        """(computed, Entitlement or None): not computed without a request (change logging, webhooks)."""
+        cache = self.__dict__.setdefault("_entitlement_cache", {})
+        if obj.pk not in cache:
+            self._preload_entitlements([obj])
+        return obj.pk in cache, cache.get(obj.pk)
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True, read_only=True))
+    def get_used(self, obj):
+        """Units used today."""
+        _computed, figure = self._entitlement(obj)
+        return figure.used if figure else None
+
+    @extend_schema_field(serializers.CharField(allow_null=True, read_only=True))
+    def get_utilization_pct(self, obj):
+        """One decimal, e.g. "64.0"."""
+        _computed, figure = self._entitlement(obj)
+        return str(figure.utilization_pct) if figure else None
+
+    @extend_schema_field(serializers.BooleanField(allow_null=True, read_only=True))
+    def get_over_quota(self, obj):
+        """False without an entitlement; null only where figures are not computed (change records, webhooks)."""
+        computed, figure = self._entitlement(obj)
+        if not computed:
+            return None
+        return figure.over_quota if figure else False
 
     def _billing(self, obj):
         cache = self.__dict__.setdefault("_billing_cache", {})

@@ -16,7 +16,7 @@ from nautobot_contracts.jobs.base import (
     parse_date,
 )
 from nautobot_contracts.models import ServiceProvider
-from nautobot_contracts.services import alerts
+from nautobot_contracts.services import alerts, entitlements
 from nautobot_contracts.services.money import money_str
 from nautobot_contracts.services.renewals import tier_counts, upcoming_renewals
 from nautobot_contracts.services.terms import TIER_MISSED, TIER_URGENT
@@ -25,7 +25,7 @@ name = GROUPING  # pylint: disable=invalid-name  # the Job grouping shown in Nau
 
 CSV_COLUMNS = (
     "id", "name", "provider", "tier", "term_end", "notice_deadline", "days_to_deadline", "auto_renew", "currency",
-    "renewal_value",
+    "renewal_value", "utilization_pct", "over_quota", "under_utilized",
 )  # fmt: skip
 
 
@@ -68,6 +68,8 @@ class CheckUpcomingRenewals(ContractsJob):
             tenant=tenant,
             user=self.user,
         )
+        # One query for every listed contract that states an entitlement (none when none does).
+        figures = entitlements.entitlements_for((item.contract for item in items), as_of, user=self.user)
         rows = []
         for item in items:
             contract = item.contract
@@ -83,6 +85,12 @@ class CheckUpcomingRenewals(ContractsJob):
                 "currency": contract.currency,
                 "renewal_value": money_str(item.renewal_value),
             }
+            figure = figures.get(contract.pk)
+            if figure is not None:
+                # Worth knowing before renewing: more used than bought, or less than half of it.
+                row["utilization_pct"] = str(figure.utilization_pct)
+                row["over_quota"] = figure.over_quota
+                row["under_utilized"] = figure.under_utilized
             rows.append(row)
         self.log_lines(self._log_line(item, row) for item, row in zip(items, rows, strict=True))
 
@@ -94,6 +102,14 @@ class CheckUpcomingRenewals(ContractsJob):
             window_days,
             ", ".join(f"{count} {tier}" for tier, count in counts.items()),
         )
+        if figures:
+            self.logger.info(
+                "%d listed contract(s) state an entitlement: %d over quota, %d under-utilized (below %s%%).",
+                len(figures),
+                sum(figure.over_quota for figure in figures.values()),
+                sum(figure.under_utilized for figure in figures.values()),
+                entitlements.UNDER_UTILIZED_PCT,
+            )
         self.create_file(f"upcoming-renewals-{as_of.isoformat()}.csv", csv_text(CSV_COLUMNS, rows))
         # Alerts follow each contract's lead time (not the window) over the same providers/tenant selection.
         written = alerts.sync_renewal_alerts(as_of, user=self.user, providers=providers, tenant=tenant)
@@ -119,6 +135,10 @@ class CheckUpcomingRenewals(ContractsJob):
             f"{item.tier.upper()}: {row['name']} ({row['provider']}), {when} on {row['term_end']}, "
             f"renewal value {row['renewal_value']} {row['currency']}."
         )
+        if row.get("over_quota"):
+            message += f" Over quota: {row['utilization_pct']}% of its entitlement used."
+        elif row.get("under_utilized"):
+            message += f" Under-utilized: {row['utilization_pct']}% of its entitlement used."
         level = LogLevelChoices.LOG_WARNING if item.tier in (TIER_MISSED, TIER_URGENT) else LogLevelChoices.LOG_INFO
         return level, message, item.contract
 

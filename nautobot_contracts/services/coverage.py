@@ -43,7 +43,8 @@ def coverage_contract_types(contract_types=None):
 def in_force_q(as_of):
     """Q over ContractAssignment: in force on `as_of` (contract active, own coverage window containing the date).
 
-    The one place the rule is written: coverage adds the contract type to it, cost allocation splits over it.
+    The one place the rule is written, whatever the contract's type: coverage (below) narrows it by type, cost
+    allocation splits over it, entitlements count every assignment in force.
     """
     return (
         active_on_q(as_of, prefix="contract__")
