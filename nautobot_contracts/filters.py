@@ -268,11 +268,6 @@ class AssignedObjectFilter(MultiValueCharFilter):
         )
 
 
-def _filter_user(filterset):
-    """The requesting user (figures count only what they may view), or None outside a request."""
-    return getattr(getattr(filterset, "request", None), "user", None)
-
-
 class BillingStateFilter(django_filters.MultipleChoiceFilter):
     """Contracts with at least one billing period (started by today) in one of the given states."""
 
@@ -286,7 +281,7 @@ class BillingStateFilter(django_filters.MultipleChoiceFilter):
         if not value:
             return qs
         return qs.filter(
-            billing.contracts_in_state_q(value, clock.today(), user=_filter_user(self.parent), queryset=qs)
+            billing.contracts_in_state_q(value, clock.today(), user=requesting_user(self.parent), queryset=qs)
         )
 
 
@@ -304,7 +299,7 @@ class InvoiceVarianceFilter(django_filters.MultipleChoiceFilter):
             return qs
         contracts = Contract.objects.filter(pk__in=qs.values("contract_id"))
         return qs.filter(
-            billing.invoices_in_state_q(value, clock.today(), user=_filter_user(self.parent), contracts=contracts)
+            billing.invoices_in_state_q(value, clock.today(), user=requesting_user(self.parent), contracts=contracts)
         )
 
 

@@ -6,7 +6,9 @@ from decimal import Decimal
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from nautobot.apps.change_logging import web_request_context
 from nautobot.apps.testing import APITestCase, TestCase
+from nautobot.users.models import User
 
 from nautobot_contracts import filters
 from nautobot_contracts.models import Contract, Invoice
@@ -155,6 +157,18 @@ class FilterSetTest(TestCase):
         self.assertEqual(sorted(c.name for c in result.qs), ["A", "B", "C"])  # March of each is within grace
         result = filters.InvoiceFilterSet({"variance": ["over", "under"]}, Invoice.objects.all())
         self.assertEqual({i.pk for i in result.qs}, {self.a_feb.pk, self.c_jan.pk})
+
+    def test_billing_state_counts_only_invoices_the_ui_viewer_may_view(self):
+        """Nautobot's UI list passes no request to the filter set: the viewer comes from the change context."""
+        self.assertEqual(self.over_names(), ["A"])  # no viewer: every invoice counts (a_feb is over-billed)
+        viewer = User.objects.create(username="billing-viewer")
+        factories.grant(viewer, Contract)
+        factories.grant(viewer, Invoice, constraints={"pk__in": [str(self.a_jan.pk), str(self.c_jan.pk)]})
+        with web_request_context(viewer, context_detail="contract list"):
+            self.assertEqual(self.over_names(), [])
+
+    def over_names(self):
+        return sorted(c.name for c in filters.ContractFilterSet({"billing_state": ["over"]}, Contract.objects.all()).qs)
 
 
 class BillingPanelTest(TestCase):
