@@ -18,6 +18,8 @@ class ObjectLinks:
         """The URL of `obj`'s page, or '' when it has none."""
         if obj is None or not hasattr(obj, "get_absolute_url"):
             return ""
+        if getattr(obj, "pk", None) is None:  # not a saved model instance (e.g. a log target with its own URL)
+            return f"{self.prefix}{obj.get_absolute_url() or ''}"
         model = type(obj)
         if model not in self.patterns:
             try:
