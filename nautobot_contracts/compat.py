@@ -62,8 +62,8 @@ def job_logs_database():
 # request id (the dispatch never sees them) and what the dispatch does for each is done here once the transaction
 # commits: webhooks enqueued exactly as core's enqueue_webhooks() does (same task, same arguments), job hooks through
 # nautobot.apps.jobs.enqueue_job_hooks, events through nautobot.apps.events.publish_event (same topic and payload).
-# Names used from outside nautobot.apps: ObjectChange, Webhook, the process_webhook task, the field lengths core's
-# to_objectchange()/create_object_changes() truncate to.
+# Names used from outside nautobot.apps: ObjectChange, Webhook, JobHook, the process_webhook task, the field lengths
+# core's to_objectchange()/create_object_changes() truncate to.
 import uuid  # noqa: E402
 
 from django.db import transaction  # noqa: E402
@@ -71,7 +71,7 @@ from django.utils import timezone  # noqa: E402
 from nautobot.extras.constants import (  # noqa: E402
     CHANGELOG_MAX_OBJECT_REPR,
 )
-from nautobot.extras.models import Webhook  # noqa: E402
+from nautobot.extras.models import JobHook, Webhook  # noqa: E402
 
 
 class _LoadedTags(list):
@@ -214,11 +214,19 @@ def log_changes_in_bulk(created=(), updated=(), prefetch=(), before=None, batch_
     def dispatch():
         for args in webhook_calls:
             process_webhook.apply_async(args=args)
-        # Job hooks as core's dispatch enqueues them: their query reused for every change of one action.
+        # Job hooks as core's dispatch enqueues them, but looked up once per action first: enqueue_job_hooks() reads
+        # (and unpickles) the cached list of change-logged content types for every change, ~7 ms each.
         job_hooks, reloaded = {}, False
         for change in changes:
-            did_reload, job_hooks[change.action] = enqueue_job_hooks(
-                change, may_reload_jobs=not reloaded, jobhook_queryset=job_hooks.get(change.action)
+            if change.action not in job_hooks:
+                flag = "type_create" if change.action == ObjectChangeActionChoices.ACTION_CREATE else "type_update"
+                job_hooks[change.action] = JobHook.objects.filter(
+                    content_types=content_type, enabled=True, **{flag: True}
+                )
+            if not job_hooks[change.action]:
+                continue
+            did_reload, _queryset = enqueue_job_hooks(
+                change, may_reload_jobs=not reloaded, jobhook_queryset=job_hooks[change.action]
             )
             reloaded = reloaded or did_reload
         for topic, payload in events:

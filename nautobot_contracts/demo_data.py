@@ -22,6 +22,7 @@ from nautobot.tenancy.models import Tenant, TenantGroup
 
 from nautobot_contracts import clock
 from nautobot_contracts.demo_dataset import (  # noqa: F401 (re-exported for callers of the old module)
+    ASSIGNMENT_DETAILS,
     ASSIGNMENTS,
     BUDGETS,
     CIRCUIT_PROVIDERS,
@@ -30,6 +31,7 @@ from nautobot_contracts.demo_dataset import (  # noqa: F401 (re-exported for cal
     CONTRACTS,
     DEVICE_TYPES,
     DEVICES,
+    ENTITLEMENTS,
     EXCHANGE_RATES,
     INVOICE_ATTACHMENTS,
     INVOICES,
@@ -311,6 +313,8 @@ class DemoDataLoader:
                     "tenant": self.tenants.get(tenant),
                     "cost_center": f"CC-{(tenant or 'Shared IT').upper().replace(' ', '-')}",
                     "description": f"{ctype.replace('_', ' ').capitalize()} with {provider}",
+                    "quantity": ENTITLEMENTS.get(name, (None, ""))[0],
+                    "unit": ENTITLEMENTS.get(name, (None, ""))[1],
                 }
             )
         # Coverage windows must lie inside the term: clear those of contracts about to move (load_assignments sets
@@ -386,6 +390,7 @@ class DemoDataLoader:
                     "assigned_object_type": ContentType.objects.get_for_model(target),
                     "assigned_object_id": target.pk,
                 }
+                row.update(ASSIGNMENT_DETAILS.get((contract_name, target_name), {}))
                 row["coverage_start"] = None
                 if (contract_name, target_name) == ("Juniper Care - Edge", "fra-dc1-rtr-01"):
                     # Added to the contract a month into its term: coverage starts then, not at the contract start.

@@ -224,6 +224,23 @@ ASSIGNMENTS = {
     "Cisco SmartNet - Core (previous term)": [("device", "chi-dc1-rtr-01")],
 }  # fmt: skip
 
+# Entitlements: contract -> (quantity, unit). Devices are counted by the coverage rule; other units sum the quantities
+# of the assignments in force (ASSIGNMENT_DETAILS). SmartNet covers 2 of 3 devices bought, Juniper Care 3 of 2 (over
+# quota), PAN 2 of 10 licences (under-utilized), ServiceNow ITOM 320 of 500 users.
+ENTITLEMENTS = {
+    "Cisco SmartNet - Core": (3, "devices"),
+    "Juniper Care - Edge": (2, "devices"),
+    "PAN Threat Prevention": (10, "licences"),
+    "ServiceNow ITOM": (500, "users"),
+}
+
+# Assignment fields other than the defaults: (contract, target) -> {field: value}. The Wi-Fi contract's cost is split
+# 3:1 between the HQ site and the Corporate IT tenant (cost allocation).
+ASSIGNMENT_DETAILS = {
+    ("ServiceNow ITOM", "Business Units"): {"quantity": 320},
+    ("CDW Managed Wi-Fi", "NYC-HQ"): {"allocation_weight": 3},
+}
+
 # (currency, effective date, rate into USD). Fixed dates: keys must not move with the calendar.
 EXCHANGE_RATES = [
     ("EUR", datetime.date(2025, 1, 1), "1.03500000"),

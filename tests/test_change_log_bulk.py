@@ -16,10 +16,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from nautobot.apps.change_logging import web_request_context
 from nautobot.apps.events import EventBroker, deregister_event_broker, register_event_broker
-from nautobot.apps.jobs import enqueue_job_hooks
 from nautobot.apps.models import serialize_object, serialize_object_v2
 from nautobot.apps.testing import APITestCase, TestCase
-from nautobot.extras.models import CustomField, ObjectChange, Tag
+from nautobot.extras.models import CustomField, Job as JobModel, JobHook, ObjectChange, Tag
 from nautobot.users.models import User
 
 from nautobot_contracts.api.serializers import ContractSerializer
@@ -166,19 +165,31 @@ class _CapturingBroker(EventBroker):
 class DispatchTest(ChangeLogFixtures, TestCase):
     """What core's end-of-request dispatch does for each change happens for bulk-logged ones once they commit."""
 
-    def test_events_and_job_hooks_for_each_created_object(self):
+    def test_events_for_each_created_object_and_no_job_hook_lookup_without_hooks(self):
         contracts = self.make_contracts(count=3)
         broker = _CapturingBroker()
         register_event_broker(broker)
         self.addCleanup(deregister_event_broker, broker)
         actor = User.objects.create(username="dispatcher")
-        with mock.patch("nautobot.apps.jobs.enqueue_job_hooks", wraps=enqueue_job_hooks) as job_hooks:
+        with mock.patch("nautobot.apps.jobs.enqueue_job_hooks") as job_hooks:
             with self.captureOnCommitCallbacks(execute=True), web_request_context(actor, context_detail="dispatch"):
-                changes = log_changes_in_bulk(created=contracts, prefetch=CONTRACT_PREFETCH)
+                log_changes_in_bulk(created=contracts, prefetch=CONTRACT_PREFETCH)
                 self.assertEqual(broker.published, [])  # nothing before the commit
-        self.assertEqual([call.args[0] for call in job_hooks.call_args_list], changes)
+        # No job hook on contracts: core's per-change lookup (a cache read each) is skipped.
+        job_hooks.assert_not_called()
         self.assertEqual(
             [(topic, payload["postchange"]["name"]) for topic, payload in broker.published],
             [("nautobot.create.nautobot_contracts.contract", contract.name) for contract in contracts],
         )
         self.assertEqual({payload["context"]["user_name"] for _, payload in broker.published}, {"dispatcher"})
+
+    def test_job_hooks_enqueued_for_each_created_object(self):
+        contracts = self.make_contracts(count=3)
+        hook = JobHook.objects.create(name="On contract create", job=JobModel.objects.first(), type_create=True)
+        hook.content_types.add(ContentType.objects.get_for_model(Contract))
+        actor = User.objects.create(username="hooked")
+        with mock.patch("nautobot.apps.jobs.enqueue_job_hooks", return_value=(False, None)) as job_hooks:
+            with self.captureOnCommitCallbacks(execute=True), web_request_context(actor, context_detail="hooks"):
+                changes = log_changes_in_bulk(created=contracts, prefetch=CONTRACT_PREFETCH)
+        self.assertEqual([call.args[0] for call in job_hooks.call_args_list], changes)
+        self.assertEqual(list(job_hooks.call_args_list[0].kwargs["jobhook_queryset"]), [hook])

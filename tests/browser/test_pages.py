@@ -23,7 +23,7 @@ from django.core.signals import request_finished, request_started
 from django.db import close_old_connections, connections
 from django.test.testcases import LiveServerThread, QuietWSGIRequestHandler
 from nautobot.apps.testing import TestCase
-from nautobot.dcim.models import Device
+from nautobot.dcim.models import Device, Location
 import pytest
 
 from nautobot_contracts import clock
@@ -244,9 +244,18 @@ class PagesTest(BrowserTestCase):
         self.assert_charts_rendered(result, ["provider-renewals-by-month"])
 
     def test_contract_page(self):
-        contract = Contract.objects.filter(invoices__isnull=False).order_by("name").first()
+        # A contract with invoices and an entitlement, so the Billing and Entitlement panels have content.
+        contract = Contract.objects.filter(invoices__isnull=False, quantity__isnull=False).order_by("name").first()
         result = self.open(contract.get_absolute_url(), "contract.png")
         self.assert_charts_rendered(result, ["contract-invoices-by-month"])
+        self.assertIn("ENTITLEMENT", result["content"])
+
+    def test_location_page(self):
+        # A site with contracts assigned to it and to its racks and devices: its Monthly cost panel has figures.
+        location = Location.objects.get(name="NYC-DC1")
+        result = self.open(location.get_absolute_url(), "location.png")
+        self.assertIn("MONTHLY COST", result["content"].upper())
+        self.assertIn("Equinix NY5 Cage", result["content"])
 
     def test_device_page(self):
         # A device with a contract assigned directly, so its Contracts panel has rows.
