@@ -234,3 +234,65 @@ def log_changes_in_bulk(created=(), updated=(), prefetch=(), before=None, batch_
 
     transaction.on_commit(dispatch)
     return changes
+
+
+# Validation lookups read once per CSV import. Every object a CSV import validates runs Nautobot's model clean(),
+# which reads the same metadata again for each row: its custom fields (cache_get_or_set, which an enclosing
+# nautobot.core.utils.cache.request_cache() scope keeps in process; web requests have one, Jobs do not) and the data
+# validation rules (ValidationRuleManager.get_for_model/get_enabled_for_model: a Redis read and unpickle per rule
+# kind, six per row, with no request-scope cache; and GitRepository.objects.get_for_provided_contents for the data
+# compliance rules, one more). Inside `validation_lookups_read_once()` both are read once; the
+# rules' manager methods are wrapped once per process and only memoize inside that scope (a ContextVar), so every
+# other caller sees Nautobot's behaviour unchanged. Names used: request_cache, ValidationRuleManager, GitRepository's
+# manager.
+import contextlib  # noqa: E402
+import contextvars  # noqa: E402
+import functools  # noqa: E402
+
+_rule_lookups = contextvars.ContextVar("nautobot_contracts_rule_lookups", default=None)
+
+
+def _memoized_rule_lookup(method):
+    @functools.wraps(method)
+    def lookup(self, argument):
+        memo = _rule_lookups.get()
+        if memo is None:
+            return method(self, argument)
+        key = (self.model, method.__name__, argument)
+        if key not in memo:
+            memo[key] = method(self, argument)
+        return memo[key]
+
+    lookup.nautobot_contracts_memoized = True
+    return lookup
+
+
+def _wrap_rule_lookups():
+    # pylint: disable=import-outside-toplevel
+    from nautobot.data_validation.models import ValidationRuleManager
+    from nautobot.extras.models import GitRepository
+
+    # The data validation rules, and the Git repositories providing data compliance rules (read for every object too).
+    lookups = (
+        (ValidationRuleManager, ("get_for_model", "get_enabled_for_model")),
+        (type(GitRepository.objects), ("get_for_provided_contents",)),
+    )
+    for manager_class, names in lookups:
+        for name in names:
+            method = getattr(manager_class, name)
+            if not getattr(method, "nautobot_contracts_memoized", False):
+                setattr(manager_class, name, _memoized_rule_lookup(method))
+
+
+@contextlib.contextmanager
+def validation_lookups_read_once():
+    """Within the block, custom fields and data validation rules are read once per model (see above)."""
+    from nautobot.core.utils.cache import request_cache  # pylint: disable=import-outside-toplevel
+
+    _wrap_rule_lookups()
+    token = _rule_lookups.set({})
+    try:
+        with request_cache():
+            yield
+    finally:
+        _rule_lookups.reset(token)

@@ -50,3 +50,24 @@ class CompatTest(SimpleTestCase):
         # api.performance subclasses it and overrides `custom_field_keys`, which to_representation() reads.
         self.assertTrue(isinstance(inspect.getattr_static(compat.CustomFieldsDataField, "custom_field_keys"), property))
         self.assertIn("custom_field_keys", inspect.getsource(compat.CustomFieldsDataField.to_representation))
+
+    def test_validation_lookups_read_once(self):
+        """The lookups validation_lookups_read_once() memoizes keep the one-argument shape it wraps."""
+        from nautobot.core.utils.cache import get_request_cache  # pylint: disable=import-outside-toplevel
+        from nautobot.data_validation.models import ValidationRuleManager  # pylint: disable=import-outside-toplevel
+        from nautobot.extras.models import GitRepository  # pylint: disable=import-outside-toplevel
+
+        for method in (
+            ValidationRuleManager.get_for_model,
+            ValidationRuleManager.get_enabled_for_model,
+            type(GitRepository.objects).get_for_provided_contents,
+        ):
+            self.assertEqual(len(inspect.signature(method).parameters), 2, method)
+        self.assertIsNone(get_request_cache())
+        with compat.validation_lookups_read_once():
+            self.assertEqual(get_request_cache(), {})  # core's in-process scope is open inside the block
+        self.assertIsNone(get_request_cache())
+
+    def test_job_hook_and_webhook_models(self):
+        self.assertLessEqual({"type_create", "type_update", "enabled"}, {f.name for f in compat.JobHook._meta.fields})
+        self.assertLessEqual({"type_create", "type_update", "enabled"}, {f.name for f in compat.Webhook._meta.fields})

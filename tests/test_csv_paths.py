@@ -14,6 +14,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from nautobot.apps.change_logging import web_request_context
 from nautobot.apps.testing import APITestCase, TestCase, create_job_result_and_run_job
+from nautobot.data_validation.models import RegularExpressionValidationRule
 from nautobot.extras.choices import JobResultStatusChoices, LogLevelChoices
 from nautobot.extras.models import Job as JobModel, JobLogEntry, JobResult, ObjectChange, Status
 from nautobot.tenancy.models import Tenant
@@ -126,6 +127,34 @@ class ImportCSVRulesTest(TestCase):
         self.assertEqual(sixty, ten)
         self.assertLessEqual(ten, 30)
         self.assertEqual(Contract.objects.count(), 72)
+
+    def test_validation_lookups_do_not_grow_with_rows(self):
+        """Custom fields and data validation rules are read from the cache once per file, not once per row."""
+        from django.core.cache import cache  # pylint: disable=import-outside-toplevel
+
+        def reads_for(count, prefix):
+            with mock.patch.object(cache, "get", wraps=cache.get) as get:
+                self.run_import(rows(count, prefix))
+            return get.call_count
+
+        reads_for(2, "warm")
+        self.assertEqual(reads_for(10, "a"), reads_for(60, "b"))
+
+    def test_data_validation_rules_still_refuse_rows(self):
+        """The rules read once per file are enforced on every row (Nautobot's data validation)."""
+        rule = RegularExpressionValidationRule.objects.create(
+            name="Contract names start with a letter",
+            content_type=ContentType.objects.get_for_model(Contract),
+            field="name",
+            regular_expression="^[A-Za-z]",
+        )
+        errors = self.assert_refused(rows(2, "ok") + "Paths Provider,9-bad,Active,2026-01-01,2026-12-31,USD,\n")
+        self.assertEqual([error.line for error in errors], [4])
+        # Outside an import the rules are Nautobot's, unchanged (the memo lives only inside the import).
+        rule.enabled = False
+        rule.save()
+        created = self.run_import(rows(1, "x") + "Paths Provider,9-fine,Active,2026-01-01,2026-12-31,USD,\n")
+        self.assertEqual(len(created), 2)
 
     def test_created_objects_are_change_logged(self):
         """Under a request or Job, each contract is logged as created by the importing user, in one bulk insert.

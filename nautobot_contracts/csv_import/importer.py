@@ -11,7 +11,7 @@ from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.fields import CreateOnlyDefault
 from rest_framework.validators import UniqueValidator
 
-from nautobot_contracts.compat import CustomFieldDefaultValues, log_changes_in_bulk
+from nautobot_contracts.compat import CustomFieldDefaultValues, log_changes_in_bulk, validation_lookups_read_once
 from nautobot_contracts.csv_import.reading import CSVImportError, CSVRowError, decode
 from nautobot_contracts.csv_import.rows import flatten_errors, integrity_message, parse_rows
 
@@ -219,7 +219,8 @@ def import_csv(data, serializer_class, queryset, request=None, progress=None, us
     serializer = import_serializer_class(serializer_class)(context={"request": request})
     cache_related_lookups(serializer, user=user or getattr(request, "user", None))
     prepare_for_bulk(serializer)
-    valid, errors = _validate(serializer, rows, progress)
+    with validation_lookups_read_once():
+        valid, errors = _validate(serializer, rows, progress)
     # Required relationships, as Nautobot's serializer create() checks them, once for the file (rows carry none).
     relationship_errors = model.required_related_objects_errors(output_for="api", initial_data={})
     if relationship_errors:
