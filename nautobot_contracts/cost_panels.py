@@ -19,15 +19,15 @@ def _converted(amount, currency):
 
 
 def figure_rows(label, figures, reporting):
-    """One row per currency of `figures` (a CostFigures), the first one labelled."""
+    """One row per currency of `figures` (a CostFigures), each labelled (a blank cell would show as a dash)."""
     return [
         {
-            "item": label if index == 0 else "",
+            "item": label,
             "currency": currency,
             "monthly_cost": money_str(amount),
             "converted": _converted(figures.converted.get(currency), reporting),
         }
-        for index, (currency, amount) in enumerate(figures.by_currency.items())
+        for currency, amount in figures.by_currency.items()
     ]
 
 

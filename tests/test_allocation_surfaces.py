@@ -346,7 +346,7 @@ class MonthlyCostPanelTest(TestCase):
         factories.ContractAssignmentFactory(contract=self.later, assigned_object=self.other)
         self.later.assignments.filter(assigned_object_id=self.d2.pk).delete()
         cells = self.cells(self.other)
-        self.assertIn(["", "GBP", "40.00", "no exchange rate"], cells)
+        self.assertIn(["Own", "GBP", "40.00", "no exchange rate"], cells)
         total = next(row for row in cells if "Total" in row[0])
         self.assertEqual(total[3], "33.00 USD (GBP not converted: no exchange rate)")
 
