@@ -17,6 +17,10 @@ from nautobot.core.api.utils import (  # noqa: F401
 # The CSV cell value Nautobot's parser reads as "no related object".
 from nautobot.core.constants import CSV_NO_OBJECT  # noqa: F401
 
+# The slugify function (python-slugify) core's construct_natural_slug() applies to each natural-key value after its
+# emoji pass; api.performance.slug_part calls it directly for ASCII values, which that pass leaves as they are.
+from nautobot.core.models.utils import slugify  # noqa: F401
+
 # The boolean parser Nautobot's serializers apply to ?exclude_m2m= (the app validates the value first).
 from nautobot.core.settings_funcs import is_truthy  # noqa: F401
 
@@ -94,23 +98,45 @@ def _differences(prechange, postchange):
     }
 
 
+def _as_stored(value, encoder):
+    """`value` as json.loads(json.dumps(value, cls=DjangoJSONEncoder)) gives it back, without the text between."""
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_as_stored(item, encoder) for item in value]
+    if isinstance(value, dict):
+        return {_as_stored_key(key): _as_stored(item, encoder) for key, item in value.items()}
+    return _as_stored(encoder.default(value), encoder)
+
+
+def _as_stored_key(key):
+    """A dict key as JSON text gives it back (json.dumps writes True as "true", 1 as "1", None as "null")."""
+    if isinstance(key, str):
+        return key
+    if isinstance(key, bool) or key is None:
+        return {True: "true", False: "false", None: "null"}[key]
+    return str(key)
+
+
 def serialize_objects(instances):
     """Core's serialize_object() (the change record's `object_data`) for many instances of one model at once.
 
-    Same output as calling it on each (tests/test_compat.py compares them), but Django's JSON serializer and
-    json.loads run once for all instances instead of once per instance. Tags come from `instance._tags`, as core's
-    reads them when set.
+    Same output as calling it on each (tests/test_compat.py and tests/test_change_log_bulk.py compare them), but
+    without the detour core takes through JSON text: Django's "python" serializer gives the field values, and each
+    value that is not JSON already is turned into what DjangoJSONEncoder writes for it (ISO dates, decimals and UUIDs
+    as text). Core's detour serializes into one growing string, which for thousands of objects costs more than the
+    serializing itself. Tags come from `instance._tags`, as core's reads them when set.
     """
     # pylint: disable=import-outside-toplevel  # these need the app registry, which compat's import precedes
-    import json
-
     from django.core.serializers import serialize
+    from django.core.serializers.json import DjangoJSONEncoder
     from nautobot.apps.models import is_taggable
 
-    rows = json.loads(serialize("json", instances))
+    encoder = DjangoJSONEncoder()
+    rows = serialize("python", instances)
     data = []
     for instance, row in zip(instances, rows, strict=True):
-        fields = row["fields"]
+        fields = {key: _as_stored(value, encoder) for key, value in row["fields"].items()}
         if hasattr(instance, "_custom_field_data"):
             fields["custom_fields"] = fields.pop("_custom_field_data")
         if is_taggable(instance):
@@ -120,17 +146,33 @@ def serialize_objects(instances):
     return data
 
 
+def event_brokers_registered():
+    """Whether any event broker is registered: without one, core's publish_event() does nothing with a payload.
+
+    Read from nautobot.core.events._EVENT_BROKERS (the list register_event_broker() appends to), which has no
+    accessor in nautobot.apps; bulk change logging builds no event payload when it is empty.
+    """
+    from nautobot.core import events  # pylint: disable=import-outside-toplevel
+
+    return bool(events._EVENT_BROKERS)  # pylint: disable=protected-access
+
+
 def log_changes_in_bulk(created=(), updated=(), prefetch=(), before=None, batch_size=1000):
     """Record create/update ObjectChanges for already-written instances and enqueue their webhooks.
 
     `prefetch` names the related objects the model's REST serializer shows at depth 1 (loaded once for all instances,
     with the tags); `before` maps an updated instance's pk to {field: value before the write}, from which the
-    webhook's `snapshots.prechange` is built. Returns the entries written (none outside a request or Job).
-    Queries: the prefetches, one insert per `batch_size` entries, one webhook lookup.
+    webhook's `snapshots.prechange` is built. Returns the primary keys of the entries written (none outside a request
+    or Job). Queries: the prefetches, one insert per `batch_size` entries, one webhook and one job hook lookup.
+
+    The entries are serialized and written `batch_size` at a time, and each batch's records are let go once written
+    unless a webhook, job hook or event broker needs them at commit: a Job writing thousands of alerts then never holds
+    every record at once, which also spares it Python's full garbage collections over the whole process (~0.5 s each
+    with Nautobot loaded).
     """
     # pylint: disable=import-outside-toplevel  # these need the app registry, which compat's import precedes
     from django.contrib.contenttypes.models import ContentType
-    from django.db.models import prefetch_related_objects
+    from django.db.models import Q, prefetch_related_objects
     from nautobot.apps.api import get_serializer_for_model
     from nautobot.apps.choices import ObjectChangeActionChoices
     from nautobot.apps.events import publish_event
@@ -139,9 +181,11 @@ def log_changes_in_bulk(created=(), updated=(), prefetch=(), before=None, batch_
 
     from nautobot_contracts.api.performance import attach_tags
 
+    create, update = ObjectChangeActionChoices.ACTION_CREATE, ObjectChangeActionChoices.ACTION_UPDATE
+    flags = {create: "type_create", update: "type_update"}
     context = change_context_state.get()
-    rows = [(instance, ObjectChangeActionChoices.ACTION_CREATE) for instance in created]
-    rows += [(instance, ObjectChangeActionChoices.ACTION_UPDATE) for instance in updated]
+    rows = [(instance, create) for instance in created]
+    rows += [(instance, update) for instance in updated]
     if context is None or not rows:
         return []
     instances = [instance for instance, _action in rows]
@@ -151,80 +195,87 @@ def log_changes_in_bulk(created=(), updated=(), prefetch=(), before=None, batch_
     attach_tags(instances)
     for instance in instances:
         instance._tags = _LoadedTags(instance.tags.all())
-    # object_data_v2 as core's serialize_object_v2() builds it, but for all instances at once: the serializer's
-    # fields are built once instead of once per instance (the bulk of the cost of to_objectchange()).
-    serializer_class = get_serializer_for_model(type(instances[0]))
-    data_v2 = serializer_class(instances, many=True, context={"request": None, "depth": 1, "exclude_m2m": False}).data
+    model = type(instances[0])
+    serializer_class = get_serializer_for_model(model)
+    content_type = ContentType.objects.get_for_model(model)
+    model_name = content_type.model
+    webhooks = list(Webhook.objects.filter(content_types=content_type, enabled=True))
+    # Job hooks as core's dispatch finds them (per action), from one query instead of a lookup per change.
+    hooks = list(
+        JobHook.objects.filter(content_types=content_type, enabled=True).filter(
+            Q(type_create=True) | Q(type_update=True)
+        )
+    )
+    job_hooks = {action: [hook for hook in hooks if getattr(hook, flag)] for action, flag in flags.items()}
+    publishing = event_brokers_registered()
     user = context.get_user()
     request_id = uuid.uuid4()
-    data_v1 = serialize_objects(instances)
-    changes = []
-    for (instance, action), object_data, object_data_v2 in zip(rows, data_v1, data_v2, strict=True):
-        change = ObjectChange(
-            changed_object=instance,
-            object_repr=str(instance)[:CHANGELOG_MAX_OBJECT_REPR],
-            action=action,
-            object_data=object_data,
-            object_data_v2=dict(object_data_v2),
-        )
-        change.user = user
-        change.user_name = user.username if user is not None else ""
-        change.request_id = request_id
-        change.change_context = context.context
-        change.change_context_detail = context.context_detail[:CHANGELOG_MAX_CHANGE_CONTEXT_DETAIL]
-        changes.append(change)
-    ObjectChange.objects.bulk_create(changes, batch_size=batch_size)
-
-    content_type = ContentType.objects.get_for_model(type(instances[0]))
-    webhooks = list(Webhook.objects.filter(content_types=content_type, enabled=True))
-    model_name = content_type.model
     before = before or {}
-    webhook_calls, events = [], []
-    for change in changes:
-        flag = "type_create" if change.action == ObjectChangeActionChoices.ACTION_CREATE else "type_update"
-        postchange = change.object_data_v2
-        prechange = None
-        if change.action == ObjectChangeActionChoices.ACTION_UPDATE:
-            prechange = {**postchange, **before.get(change.changed_object_id, {})}
-        snapshots = {
-            "prechange": prechange,
-            "postchange": postchange,
-            "differences": _differences(prechange, postchange) if prechange else {"removed": None, "added": None},
-        }
-        for webhook in webhooks:
-            if getattr(webhook, flag):
-                args = [
-                    webhook.pk, postchange, model_name, change.action, str(timezone.now()), change.user_name,
-                    str(request_id), snapshots,
-                ]  # fmt: skip
-                webhook_calls.append(args)
-        # The event core's dispatch publishes for each change (topic and payload as there).
-        payload = {
-            **snapshots,
-            "context": {
-                "change_context": change.get_change_context_display(),
-                "change_context_detail": change.change_context_detail,
-                "request_id": str(request_id),
-                "user_name": change.user_name,
-                "timestamp": str(change.time),
-            },
-        }
-        events.append((f"nautobot.{change.action}.{content_type.app_label}.{model_name}", payload))
+    written, webhook_calls, events, hooked = [], [], [], []
+    for start in range(0, len(rows), batch_size):
+        batch = rows[start : start + batch_size]
+        objects = [instance for instance, _action in batch]
+        # object_data_v2 as core's serialize_object_v2() builds it, but for a batch at once: the serializer's fields
+        # are built once per batch instead of once per instance (the bulk of the cost of to_objectchange()).
+        data_v2 = serializer_class(objects, many=True, context={"request": None, "depth": 1, "exclude_m2m": False}).data
+        data_v1 = serialize_objects(objects)
+        changes = []
+        for (instance, action), object_data, object_data_v2 in zip(batch, data_v1, data_v2, strict=True):
+            change = ObjectChange(
+                changed_object=instance,
+                object_repr=str(instance)[:CHANGELOG_MAX_OBJECT_REPR],
+                action=action,
+                object_data=object_data,
+                object_data_v2=dict(object_data_v2),
+            )
+            change.user = user
+            change.user_name = user.username if user is not None else ""
+            change.request_id = request_id
+            change.change_context = context.context
+            change.change_context_detail = context.context_detail[:CHANGELOG_MAX_CHANGE_CONTEXT_DETAIL]
+            changes.append(change)
+        ObjectChange.objects.bulk_create(changes, batch_size=batch_size)
+        written.extend(change.pk for change in changes)
+        for change in changes:
+            postchange = change.object_data_v2
+            prechange = None
+            if change.action == update:
+                prechange = {**postchange, **before.get(change.changed_object_id, {})}
+            snapshots = {
+                "prechange": prechange,
+                "postchange": postchange,
+                "differences": _differences(prechange, postchange) if prechange else {"removed": None, "added": None},
+            }
+            for webhook in webhooks:
+                if getattr(webhook, flags[change.action]):
+                    args = [
+                        webhook.pk, postchange, model_name, change.action, str(timezone.now()), change.user_name,
+                        str(request_id), snapshots,
+                    ]  # fmt: skip
+                    webhook_calls.append(args)
+            if publishing:
+                # The event core's dispatch publishes for each change (topic and payload as there).
+                payload = {
+                    **snapshots,
+                    "context": {
+                        "change_context": change.get_change_context_display(),
+                        "change_context_detail": change.change_context_detail,
+                        "request_id": str(request_id),
+                        "user_name": change.user_name,
+                        "timestamp": str(change.time),
+                    },
+                }
+                events.append((f"nautobot.{change.action}.{content_type.app_label}.{model_name}", payload))
+            if job_hooks[change.action]:
+                hooked.append(change)
 
     def dispatch():
         for args in webhook_calls:
             process_webhook.apply_async(args=args)
-        # Job hooks as core's dispatch enqueues them, but looked up once per action first: enqueue_job_hooks() reads
+        # Job hooks through core's enqueue_job_hooks, with the hooks found above: looking them up itself, it reads
         # (and unpickles) the cached list of change-logged content types for every change, ~7 ms each.
-        job_hooks, reloaded = {}, False
-        for change in changes:
-            if change.action not in job_hooks:
-                flag = "type_create" if change.action == ObjectChangeActionChoices.ACTION_CREATE else "type_update"
-                job_hooks[change.action] = JobHook.objects.filter(
-                    content_types=content_type, enabled=True, **{flag: True}
-                )
-            if not job_hooks[change.action]:
-                continue
+        reloaded = False
+        for change in hooked:
             did_reload, _queryset = enqueue_job_hooks(
                 change, may_reload_jobs=not reloaded, jobhook_queryset=job_hooks[change.action]
             )
@@ -232,8 +283,9 @@ def log_changes_in_bulk(created=(), updated=(), prefetch=(), before=None, batch_
         for topic, payload in events:
             publish_event(topic=topic, payload=payload)
 
-    transaction.on_commit(dispatch)
-    return changes
+    if webhook_calls or hooked or events:
+        transaction.on_commit(dispatch)
+    return written
 
 
 # Validation lookups read once per CSV import. Every object a CSV import validates runs Nautobot's model clean(),

@@ -18,7 +18,7 @@ from nautobot.apps.change_logging import web_request_context
 from nautobot.apps.events import EventBroker, deregister_event_broker, register_event_broker
 from nautobot.apps.models import serialize_object, serialize_object_v2
 from nautobot.apps.testing import APITestCase, TestCase
-from nautobot.extras.models import CustomField, Job as JobModel, JobHook, ObjectChange, Tag
+from nautobot.extras.models import CustomField, Job as JobModel, JobHook, ObjectChange, Tag, Webhook
 from nautobot.users.models import User
 
 from nautobot_contracts.api.serializers import ContractSerializer
@@ -76,7 +76,7 @@ class LogChangesInBulkTest(ChangeLogFixtures, TestCase):
 
     def assert_records_match_core(self, objects, changes):
         self.assertEqual(len(changes), len(objects))
-        records = ObjectChange.objects.filter(pk__in=[change.pk for change in changes])
+        records = ObjectChange.objects.filter(pk__in=changes)
         stored = {record.changed_object_id: record for record in records}
         for obj in objects:
             change = stored[obj.pk]
@@ -89,7 +89,7 @@ class LogChangesInBulkTest(ChangeLogFixtures, TestCase):
         changes = self.log([Contract.objects.get(pk=c.pk) for c in contracts], CONTRACT_PREFETCH)
         self.assert_records_match_core(contracts, changes)
         # The related objects shared by every contract are serialized in full in each record, not as references.
-        records = ObjectChange.objects.filter(pk__in=[change.pk for change in changes])
+        records = ObjectChange.objects.filter(pk__in=changes)
         self.assertEqual({record.object_data_v2["provider"]["name"] for record in records}, {"Bulk Log Provider"})
 
     def test_alert_records_match_core(self):
@@ -122,9 +122,28 @@ class LogChangesInBulkTest(ChangeLogFixtures, TestCase):
             with CaptureQueriesContext(connection) as queries:
                 self.log(fresh, CONTRACT_PREFETCH)
             counts.append(len(queries))
-        # Twice the objects, no more queries (a process-wide cache may be refilled once in between).
+        # Twice the objects, no more queries (a process-wide cache may be refilled once in between): the prefetches,
+        # the tags, the insert, the webhook and job hook lookups, and the savepoints around them.
         self.assertLessEqual(counts[2], counts[1])
-        self.assertLessEqual(counts[2], 7)
+        self.assertLessEqual(counts[2], 8)
+
+    def test_records_match_core_across_batches(self):
+        contracts = self.make_contracts(count=5)
+        fresh = list(Contract.objects.filter(pk__in=[c.pk for c in contracts]))
+        with CaptureQueriesContext(connection) as queries:
+            with web_request_context(self.actor, context_detail="batched"):
+                changes = log_changes_in_bulk(created=fresh, prefetch=CONTRACT_PREFETCH, batch_size=2)
+        self.assert_records_match_core(contracts, changes)
+        inserts = [query for query in queries if query["sql"].startswith('INSERT INTO "extras_objectchange"')]
+        self.assertEqual(len(inserts), 3)  # 2 + 2 + 1
+        self.assertEqual(len(set(ObjectChange.objects.filter(pk__in=changes).values_list("request_id"))), 1)
+
+    def test_nothing_left_for_the_commit_without_subscribers(self):
+        contracts = self.make_contracts(count=2)
+        with self.captureOnCommitCallbacks() as callbacks, web_request_context(self.actor, context_detail="quiet"):
+            log_changes_in_bulk(created=contracts, prefetch=CONTRACT_PREFETCH)
+        # web_request_context registers core's own end-of-request dispatch; the bulk log adds none of its own.
+        self.assertFalse([callback for callback in callbacks if "log_changes_in_bulk" in callback.__qualname__])
 
 
 class NestedRepresentationMemoTest(ChangeLogFixtures, APITestCase):
@@ -191,5 +210,22 @@ class DispatchTest(ChangeLogFixtures, TestCase):
         with mock.patch("nautobot.apps.jobs.enqueue_job_hooks", return_value=(False, None)) as job_hooks:
             with self.captureOnCommitCallbacks(execute=True), web_request_context(actor, context_detail="hooks"):
                 changes = log_changes_in_bulk(created=contracts, prefetch=CONTRACT_PREFETCH)
-        self.assertEqual([call.args[0] for call in job_hooks.call_args_list], changes)
+        self.assertEqual([call.args[0].pk for call in job_hooks.call_args_list], changes)
         self.assertEqual(list(job_hooks.call_args_list[0].kwargs["jobhook_queryset"]), [hook])
+
+    def test_webhooks_for_every_object_across_batches(self):
+        contracts = self.make_contracts(count=3)
+        webhook = Webhook.objects.create(
+            name="Contract created", type_create=True, payload_url="http://127.0.0.1:9/hook", enabled=True
+        )
+        webhook.content_types.add(ContentType.objects.get_for_model(Contract))
+        actor = User.objects.create(username="webhooked")
+        with mock.patch("nautobot.extras.tasks.process_webhook.apply_async") as enqueue:
+            with self.captureOnCommitCallbacks(execute=True), web_request_context(actor, context_detail="hooks"):
+                log_changes_in_bulk(created=contracts, prefetch=CONTRACT_PREFETCH, batch_size=2)
+                enqueue.assert_not_called()  # nothing before the commit
+        sent = [call.kwargs["args"] for call in enqueue.call_args_list]
+        self.assertEqual(sorted(args[1]["name"] for args in sent), sorted(contract.name for contract in contracts))
+        self.assertEqual(
+            {(args[0], args[2], args[3], args[5]) for args in sent}, {(webhook.pk, "contract", "create", "webhooked")}
+        )

@@ -71,3 +71,74 @@ class CompatTest(SimpleTestCase):
     def test_job_hook_and_webhook_models(self):
         self.assertLessEqual({"type_create", "type_update", "enabled"}, {f.name for f in compat.JobHook._meta.fields})
         self.assertLessEqual({"type_create", "type_update", "enabled"}, {f.name for f in compat.Webhook._meta.fields})
+
+    def test_slugify_is_the_one_construct_natural_slug_applies(self):
+        """api.performance.slug_part calls it directly for ASCII values, skipping core's emoji pass."""
+        from nautobot.apps.models import construct_natural_slug  # pylint: disable=import-outside-toplevel
+
+        from nautobot_contracts.api.performance import slug_part  # pylint: disable=import-outside-toplevel
+
+        self.assertIn("slugify(", inspect.getsource(construct_natural_slug))
+        values = [
+            "Bench contract 12", "ACME, Inc. / EMEA", "already-a-slug", "  spaced  out  ", "a--b__c", "#1 * 0",
+            "Ünïcödé Tëlco", "שירות רשת", "Fibre 🚀 backbone", "1\ufe0f\u20e3 keycap", "\0", "", "Mixed CASE-Name_9",
+        ]  # fmt: skip
+
+        def outcome(function, value):
+            try:
+                return function(value)
+            except TypeError as error:  # core's emoji pass refuses some sequences (a keycap); the model falls back
+                return type(error)
+
+        for value in values:
+            self.assertEqual(
+                outcome(slug_part, value), outcome(lambda v: construct_natural_slug([v]), value), repr(value)
+            )
+        self.assertEqual(compat.slugify("ACME, Inc."), construct_natural_slug(["ACME, Inc."]))
+
+    def test_event_brokers_registered(self):
+        from nautobot.apps.events import (  # pylint: disable=import-outside-toplevel
+            EventBroker,
+            deregister_event_broker,
+            register_event_broker,
+        )
+
+        class Broker(EventBroker):
+            def publish(self, *, topic, payload):
+                """Publishes nothing."""
+
+        before = compat.event_brokers_registered()
+        broker = Broker()
+        register_event_broker(broker)
+        try:
+            self.assertTrue(compat.event_brokers_registered())
+        finally:
+            deregister_event_broker(broker)
+        self.assertEqual(compat.event_brokers_registered(), before)
+
+    def test_values_as_stored_equal_the_json_round_trip(self):
+        """serialize_objects() skips core's JSON text; every kind of value comes out as the round trip gives it."""
+        import datetime  # pylint: disable=import-outside-toplevel
+        from decimal import Decimal  # pylint: disable=import-outside-toplevel
+        import json  # pylint: disable=import-outside-toplevel
+        import uuid  # pylint: disable=import-outside-toplevel
+
+        from django.core.serializers.json import DjangoJSONEncoder  # pylint: disable=import-outside-toplevel
+        from django.utils.translation import gettext_lazy  # pylint: disable=import-outside-toplevel
+
+        utc = datetime.timezone.utc
+        values = [
+            None, True, 0, -7, 1.5, "text", "ünï 🚀", Decimal("-0.00"), Decimal("1234.5600"),
+            datetime.date(2026, 12, 3), datetime.datetime(2026, 12, 3, 6, 13, 50, 123456, tzinfo=utc),
+            datetime.datetime(2026, 12, 3, 6, 13, 50), datetime.time(23, 59, 1, 999999),
+            datetime.timedelta(days=2, seconds=5),
+            uuid.UUID("f0f0f0f0-f0f0-4f0f-8f0f-f0f0f0f0f0f0"), gettext_lazy("Active"),
+            {"nested": {"a": [1, Decimal("2.5")], 3: "int key", True: "bool key", None: "null key"}}, ("a", 1),
+        ]  # fmt: skip
+        encoder = DjangoJSONEncoder()
+        for value in values:
+            self.assertEqual(
+                compat._as_stored(value, encoder),  # pylint: disable=protected-access
+                json.loads(json.dumps(value, cls=DjangoJSONEncoder)),
+                repr(value),
+            )

@@ -10,7 +10,7 @@ django-taggit repeat for every object although the answer is the same for the wh
   ``reverse()``: ``cached_url()`` reverses each route once per response with a placeholder id and substitutes it;
 - ``natural_slug`` is computed twice per object (BaseModelSerializer passes it as getattr's eagerly evaluated
   default) and re-slugifies the provider's name for every one of its contracts: ``natural_slug()`` slugifies each
-  distinct natural-key value once per response;
+  distinct natural-key value once per process (``slug_part``, skipping core's emoji pass for ASCII values);
 - each related object's brief ``{id, object_type, url}`` (status, provider, tenant, tags) is rebuilt for every
   row: ``CachedHyperlinkedRelatedField`` builds it once per distinct object and route;
 - ``custom_fields`` looks its model's custom field keys up again for every row: once per response here;
@@ -26,6 +26,7 @@ base classes); the app's base viewset carries the tags prefetch.
 
 from collections import defaultdict
 import copy
+import functools
 import re
 import uuid
 
@@ -35,7 +36,7 @@ from nautobot.apps.models import BaseModel, construct_natural_slug
 from nautobot.extras.models import Tag
 from rest_framework import serializers
 
-from nautobot_contracts.compat import CustomFieldsDataField, get_brief_representation
+from nautobot_contracts.compat import CustomFieldsDataField, get_brief_representation, slugify
 from nautobot_contracts.models.providers import UnicodeSafeNaturalSlugMixin
 
 # The natural_slug implementations natural_slug() below reproduces (any other is asked directly).
@@ -123,8 +124,22 @@ class CachedCustomFieldsDataField(CustomFieldsDataField):
         return keys[model]
 
 
-def natural_slug(instance, context):
-    """`instance.natural_slug`, slugifying each distinct natural-key value (a provider's name, ...) once per response.
+@functools.lru_cache(maxsize=65536)
+def slug_part(key):
+    """construct_natural_slug([key]) for one natural-key value (as text), remembered for the process (it is pure).
+
+    Nautobot first replaces emoji by their names (the `emoji` package's tokenizer, most of the cost of a slug), then
+    slugifies; every emoji sequence holds a non-ASCII character, so an ASCII value goes straight to the same slugify.
+    """
+    if ALREADY_SLUG.fullmatch(key):  # lower-case ASCII words joined by dashes slugify to themselves
+        return key
+    if key.isascii():
+        return slugify(key)
+    return construct_natural_slug([key])
+
+
+def natural_slug(instance):
+    """`instance.natural_slug`, slugifying each distinct natural-key value (a provider's name, ...) once per process.
 
     Same result as Nautobot's construct_natural_slug(): each value slugified on its own, joined by the separator.
     A model with its own natural_slug (other than the app's Unicode-safe fallback) is asked directly, and so is any
@@ -132,16 +147,8 @@ def natural_slug(instance, context):
     """
     if getattr(type(instance), "natural_slug", None) not in NATURAL_SLUG_PROPERTIES:
         return instance.natural_slug
-    parts = response_cache(context, "slug_parts")
     try:
-        values = list(instance.natural_key())
-        slugged = []
-        for value in values:
-            key = "\0" if value is None else str(value)
-            if key not in parts:
-                # A value that is already a slug (lower-case ASCII words joined by dashes) slugifies to itself.
-                parts[key] = key if ALREADY_SLUG.fullmatch(key) else construct_natural_slug([value])
-            slugged.append(parts[key])
+        slugged = [slug_part("\0" if value is None else str(value)) for value in instance.natural_key()]
         pk = (
             construct_natural_slug([], pk=instance.pk)
             if not isinstance(instance.pk, uuid.UUID)
@@ -208,7 +215,7 @@ class PerformanceSerializerMixin:
     def get_natural_slug(self, instance):
         """Nautobot's natural_slug, computed once per object with per-response slug parts."""
         try:
-            return natural_slug(instance, self.context)
+            return natural_slug(instance)
         except (AttributeError, NotImplementedError):
             return "unknown"
 

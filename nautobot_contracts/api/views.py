@@ -24,6 +24,7 @@ from nautobot_contracts.api.sparse_fields import SparseFieldsViewSetMixin
 from nautobot_contracts.app_settings import assignable_model_labels
 from nautobot_contracts.bulk_edit import bulk_update_naming_refusals
 from nautobot_contracts.csv_import import ContractsCSVParser, CSVImportError, import_csv
+from nautobot_contracts.gc_freeze import frozen_heap
 
 
 class ContractsModelViewSet(
@@ -57,13 +58,16 @@ class ContractsModelViewSet(
         if text is None:
             return super().create(request, *args, **kwargs)
         model = self.get_queryset().model
-        try:
-            objects = import_csv(
-                text, self.get_serializer_class(), model.objects.restrict(request.user, "add"), request
-            )
-        except CSVImportError as error:
-            raise ValidationError([str(row_error) for row_error in error.errors]) from error
-        return Response(self.get_serializer(objects, many=True).data, status=status.HTTP_201_CREATED)
+        # The import and its 201 body (every created object) out of the garbage collector's way (gc_freeze).
+        with frozen_heap():
+            try:
+                objects = import_csv(
+                    text, self.get_serializer_class(), model.objects.restrict(request.user, "add"), request
+                )
+            except CSVImportError as error:
+                raise ValidationError([str(row_error) for row_error in error.errors]) from error
+            data = self.get_serializer(objects, many=True).data
+        return Response(data, status=status.HTTP_201_CREATED)
 
     def perform_bulk_update(self, objects, update_data, partial):
         """Bulk PATCH/PUT, all or nothing as in Nautobot, with the 400 naming every refused object (bulk_edit)."""

@@ -14,6 +14,7 @@ from rest_framework.validators import UniqueValidator
 from nautobot_contracts.compat import CustomFieldDefaultValues, log_changes_in_bulk, validation_lookups_read_once
 from nautobot_contracts.csv_import.reading import CSVImportError, CSVRowError, decode
 from nautobot_contracts.csv_import.rows import flatten_errors, integrity_message, parse_rows
+from nautobot_contracts.gc_freeze import frozen_heap
 
 # How often (in rows) a background import logs its progress.
 PROGRESS_EVERY = 500
@@ -212,7 +213,14 @@ def import_csv(data, serializer_class, queryset, request=None, progress=None, us
     line. `queryset` is the model's queryset restricted to what the user may add; a created object outside it is
     refused, as in Nautobot's own import. `progress(done, total)` is called every PROGRESS_EVERY rows.
     Returns the created objects, or raises CSVImportError listing every bad line; nothing is kept on error.
+    The whole import runs in gc_freeze.frozen_heap(): a file's rows would otherwise trigger full collections over
+    every object of the process.
     """
+    with frozen_heap():
+        return _import(data, serializer_class, queryset, request=request, progress=progress, user=user)
+
+
+def _import(data, serializer_class, queryset, request=None, progress=None, user=None):
     rows = parse_rows(decode(data), serializer_class, request)
     model = serializer_class.Meta.model
     # One serializer for every row, as DRF's ListSerializer does with its child: fields are built once.

@@ -20,6 +20,7 @@ from nautobot_contracts.compat import (
     JobLogEntry,
     job_logs_database,
 )
+from nautobot_contracts.gc_freeze import frozen_heap
 from nautobot_contracts.links import ObjectLinks
 
 GROUPING = "Contracts"
@@ -136,6 +137,11 @@ class ContractsJob(Job):
         """Shared Job metadata (each Job's Meta inherits from this)."""
 
         has_sensitive_variables = False
+
+    def __call__(self, *args, **kwargs):
+        """Run the Job with the process's long-lived objects out of the garbage collector's way (gc_freeze)."""
+        with frozen_heap():
+            return super().__call__(*args, **kwargs)
 
     @classmethod
     def validate_data(cls, data, files=None):
