@@ -288,15 +288,18 @@ def log_changes_in_bulk(created=(), updated=(), prefetch=(), before=None, batch_
     return written
 
 
-# Validation lookups read once per CSV import. Every object a CSV import validates runs Nautobot's model clean(),
+# Model metadata read once per bulk operation. Every object a CSV import validates runs Nautobot's model clean(),
 # which reads the same metadata again for each row: its custom fields (cache_get_or_set, which an enclosing
 # nautobot.core.utils.cache.request_cache() scope keeps in process; web requests have one, Jobs do not) and the data
 # validation rules (ValidationRuleManager.get_for_model/get_enabled_for_model: a Redis read and unpickle per rule
 # kind, six per row, with no request-scope cache; and GitRepository.objects.get_for_provided_contents for the data
-# compliance rules, one more). Inside `validation_lookups_read_once()` both are read once; the
-# rules' manager methods are wrapped once per process and only memoize inside that scope (a ContextVar), so every
-# other caller sees Nautobot's behaviour unchanged. Names used: request_cache, ValidationRuleManager, GitRepository's
-# manager.
+# compliance rules, one more). Every object a non-GET response represents (the 201 body of a CSV import) reads its
+# model's computed fields and relationships again too (ComputedField.objects.get_for_model and
+# Relationship.objects.get_for_model, given the object itself; core includes both fields in every non-GET
+# response). Inside `metadata_lookups_read_once()` each is read once per model; the managers' methods are wrapped
+# once per process and only memoize inside that scope (a ContextVar), so every other caller sees Nautobot's
+# behaviour unchanged. Names used: request_cache, ValidationRuleManager, GitRepository's, ComputedField's and
+# Relationship's managers.
 import contextlib  # noqa: E402
 import contextvars  # noqa: E402
 import functools  # noqa: E402
@@ -319,26 +322,45 @@ def _memoized_rule_lookup(method):
     return lookup
 
 
+def _memoized_model_lookup(method):
+    """Like _memoized_rule_lookup for a lookup given a model or one of its instances (keyed by concrete model)."""
+
+    @functools.wraps(method)
+    def lookup(self, model, *args, **kwargs):
+        memo = _rule_lookups.get()
+        if memo is None or args or kwargs:
+            return method(self, model, *args, **kwargs)
+        key = (type(self), method.__name__, model._meta.concrete_model)
+        if key not in memo:
+            memo[key] = method(self, model)
+        return memo[key]
+
+    lookup.nautobot_contracts_memoized = True
+    return lookup
+
+
 def _wrap_rule_lookups():
     # pylint: disable=import-outside-toplevel
     from nautobot.data_validation.models import ValidationRuleManager
-    from nautobot.extras.models import GitRepository
+    from nautobot.extras.models import ComputedField, GitRepository, Relationship
 
     # The data validation rules, and the Git repositories providing data compliance rules (read for every object too).
     lookups = (
-        (ValidationRuleManager, ("get_for_model", "get_enabled_for_model")),
-        (type(GitRepository.objects), ("get_for_provided_contents",)),
+        (ValidationRuleManager, ("get_for_model", "get_enabled_for_model"), _memoized_rule_lookup),
+        (type(GitRepository.objects), ("get_for_provided_contents",), _memoized_rule_lookup),
+        (type(ComputedField.objects), ("get_for_model",), _memoized_model_lookup),
+        (type(Relationship.objects), ("get_for_model",), _memoized_model_lookup),
     )
-    for manager_class, names in lookups:
+    for manager_class, names, memoized in lookups:
         for name in names:
             method = getattr(manager_class, name)
             if not getattr(method, "nautobot_contracts_memoized", False):
-                setattr(manager_class, name, _memoized_rule_lookup(method))
+                setattr(manager_class, name, memoized(method))
 
 
 @contextlib.contextmanager
-def validation_lookups_read_once():
-    """Within the block, custom fields and data validation rules are read once per model (see above)."""
+def metadata_lookups_read_once():
+    """Within the block, custom and computed fields, relationships and data validation rules are read once per model."""
     from nautobot.core.utils.cache import request_cache  # pylint: disable=import-outside-toplevel
 
     _wrap_rule_lookups()

@@ -3,6 +3,7 @@
 import inspect
 
 from django.test import SimpleTestCase
+from nautobot.apps.testing import TestCase
 from nautobot.extras.models import JobResult
 
 from nautobot_contracts import compat
@@ -51,8 +52,8 @@ class CompatTest(SimpleTestCase):
         self.assertTrue(isinstance(inspect.getattr_static(compat.CustomFieldsDataField, "custom_field_keys"), property))
         self.assertIn("custom_field_keys", inspect.getsource(compat.CustomFieldsDataField.to_representation))
 
-    def test_validation_lookups_read_once(self):
-        """The lookups validation_lookups_read_once() memoizes keep the one-argument shape it wraps."""
+    def test_metadata_lookups_read_once(self):
+        """The lookups metadata_lookups_read_once() memoizes keep the one-argument shape it wraps."""
         from nautobot.core.utils.cache import get_request_cache  # pylint: disable=import-outside-toplevel
         from nautobot.data_validation.models import ValidationRuleManager  # pylint: disable=import-outside-toplevel
         from nautobot.extras.models import GitRepository  # pylint: disable=import-outside-toplevel
@@ -64,7 +65,7 @@ class CompatTest(SimpleTestCase):
         ):
             self.assertEqual(len(inspect.signature(method).parameters), 2, method)
         self.assertIsNone(get_request_cache())
-        with compat.validation_lookups_read_once():
+        with compat.metadata_lookups_read_once():
             self.assertEqual(get_request_cache(), {})  # core's in-process scope is open inside the block
         self.assertIsNone(get_request_cache())
 
@@ -142,3 +143,31 @@ class CompatTest(SimpleTestCase):
                 json.loads(json.dumps(value, cls=DjangoJSONEncoder)),
                 repr(value),
             )
+
+
+class ModelLookupsReadOnceTest(TestCase):
+    def test_model_lookups_read_once_per_model(self):
+        """Computed fields and relationships, looked up with an instance, are read once per model inside the scope."""
+        from django.contrib.contenttypes.models import ContentType  # pylint: disable=import-outside-toplevel
+        from nautobot.extras.models import ComputedField, Relationship  # pylint: disable=import-outside-toplevel
+
+        from nautobot_contracts.models import Contract, ServiceProvider  # pylint: disable=import-outside-toplevel
+
+        for manager in (ComputedField.objects, Relationship.objects):
+            self.assertEqual(list(inspect.signature(manager.get_for_model).parameters)[0], "model")
+        content_type = ContentType.objects.get_for_model(Contract)
+        ComputedField.objects.create(
+            content_type=content_type, key="doubled", label="Doubled", template="{{ obj.name }}"
+        )
+        first, second = Contract(name="a"), Contract(name="b")
+        with compat.metadata_lookups_read_once():
+            fields = ComputedField.objects.get_for_model(first)
+            self.assertIs(ComputedField.objects.get_for_model(second), fields)
+            self.assertEqual([field.key for field in fields], ["doubled"])
+            self.assertIs(Relationship.objects.get_for_model(first), Relationship.objects.get_for_model(second))
+            self.assertIsNot(
+                Relationship.objects.get_for_model(ServiceProvider), Relationship.objects.get_for_model(first)
+            )
+            # Any other call shape is Nautobot's own, unmemoized.
+            self.assertIsNot(ComputedField.objects.get_for_model(first, get_queryset=False), fields)
+        self.assertIsNot(ComputedField.objects.get_for_model(first), ComputedField.objects.get_for_model(first))

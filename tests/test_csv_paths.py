@@ -16,7 +16,7 @@ from nautobot.apps.change_logging import web_request_context
 from nautobot.apps.testing import APITestCase, TestCase, create_job_result_and_run_job
 from nautobot.data_validation.models import RegularExpressionValidationRule
 from nautobot.extras.choices import JobResultStatusChoices, LogLevelChoices
-from nautobot.extras.models import Job as JobModel, JobLogEntry, JobResult, ObjectChange, Status
+from nautobot.extras.models import ComputedField, Job as JobModel, JobLogEntry, JobResult, ObjectChange, Status
 from nautobot.tenancy.models import Tenant
 from nautobot.users.models import User
 
@@ -284,6 +284,19 @@ class RESTImportTest(APITestCase):
         response = self.post_csv(EXCEL.encode("utf-8"))
         self.assertHttpStatus(response, 201)
         self.assertEqual(Contract.objects.filter(provider__name="Paths Provider").count(), 2)
+
+    def test_created_body_shows_each_objects_computed_fields(self):
+        """Core shows computed fields in non-GET bodies; the 201 reads the model's list once, each row its own value."""
+        ComputedField.objects.create(
+            content_type=ContentType.objects.get_for_model(Contract), key="shout", label="Shout",
+            template="{{ obj.name|upper }}",
+        )  # fmt: skip
+        response = self.post_csv(GOOD)
+        self.assertHttpStatus(response, 201)
+        rows = response.json()
+        self.assertEqual(len(rows), 2)
+        self.assertEqual([row["computed_fields"] for row in rows], [{"shout": row["name"].upper()} for row in rows])
+        self.assertTrue(all("relationships" in row for row in rows))
 
     def test_bad_files_are_a_400_naming_the_problem(self):
         for data, needle in (

@@ -23,6 +23,7 @@ from nautobot_contracts.api.performance import TagsPrefetchViewSetMixin
 from nautobot_contracts.api.sparse_fields import SparseFieldsViewSetMixin
 from nautobot_contracts.app_settings import assignable_model_labels
 from nautobot_contracts.bulk_edit import bulk_update_naming_refusals
+from nautobot_contracts.compat import metadata_lookups_read_once
 from nautobot_contracts.csv_import import ContractsCSVParser, CSVImportError, import_csv
 from nautobot_contracts.gc_freeze import frozen_heap
 
@@ -58,7 +59,8 @@ class ContractsModelViewSet(
         if text is None:
             return super().create(request, *args, **kwargs)
         model = self.get_queryset().model
-        # The import and its 201 body (every created object) out of the garbage collector's way (gc_freeze).
+        # The import and its 201 body (every created object) out of the garbage collector's way (gc_freeze); the
+        # body's computed fields and relationships (core shows both in non-GET responses) looked up once per model.
         with frozen_heap():
             try:
                 objects = import_csv(
@@ -66,7 +68,8 @@ class ContractsModelViewSet(
                 )
             except CSVImportError as error:
                 raise ValidationError([str(row_error) for row_error in error.errors]) from error
-            data = self.get_serializer(objects, many=True).data
+            with metadata_lookups_read_once():
+                data = self.get_serializer(objects, many=True).data
         return Response(data, status=status.HTTP_201_CREATED)
 
     def perform_bulk_update(self, objects, update_data, partial):

@@ -11,7 +11,7 @@ from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.fields import CreateOnlyDefault
 from rest_framework.validators import UniqueValidator
 
-from nautobot_contracts.compat import CustomFieldDefaultValues, log_changes_in_bulk, validation_lookups_read_once
+from nautobot_contracts.compat import CustomFieldDefaultValues, log_changes_in_bulk, metadata_lookups_read_once
 from nautobot_contracts.csv_import.reading import CSVImportError, CSVRowError, decode
 from nautobot_contracts.csv_import.rows import flatten_errors, integrity_message, parse_rows
 from nautobot_contracts.gc_freeze import frozen_heap
@@ -227,7 +227,7 @@ def _import(data, serializer_class, queryset, request=None, progress=None, user=
     serializer = import_serializer_class(serializer_class)(context={"request": request})
     cache_related_lookups(serializer, user=user or getattr(request, "user", None))
     prepare_for_bulk(serializer)
-    with validation_lookups_read_once():
+    with metadata_lookups_read_once():
         valid, errors = _validate(serializer, rows, progress)
     # Required relationships, as Nautobot's serializer create() checks them, once for the file (rows carry none).
     relationship_errors = model.required_related_objects_errors(output_for="api", initial_data={})
