@@ -167,8 +167,7 @@ def log_changes_in_bulk(created=(), updated=(), prefetch=(), before=None, batch_
 
     The entries are serialized and written `batch_size` at a time, and each batch's records are let go once written
     unless a webhook, job hook or event broker needs them at commit: a Job writing thousands of alerts then never holds
-    every record at once, which also spares it Python's full garbage collections over the whole process (~0.5 s each
-    with Nautobot loaded).
+    every record at once.
     """
     # pylint: disable=import-outside-toplevel  # these need the app registry, which compat's import precedes
     from django.contrib.contenttypes.models import ContentType
