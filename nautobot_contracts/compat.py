@@ -322,7 +322,10 @@ def _memoized_rule_lookup(method):
 
 
 def _memoized_model_lookup(method):
-    """Like _memoized_rule_lookup for a lookup given a model or one of its instances (keyed by concrete model)."""
+    """Like _memoized_rule_lookup for a lookup given a model or one of its instances (keyed by concrete model).
+
+    The parameter keeps core's name, `model`: Nautobot's own filter mixins call these lookups with `model=` by keyword.
+    """
 
     @functools.wraps(method)
     def lookup(self, model, *args, **kwargs):

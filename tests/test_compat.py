@@ -165,6 +165,7 @@ class ModelLookupsReadOnceTest(TestCase):
             self.assertIs(ComputedField.objects.get_for_model(second), fields)
             self.assertEqual([field.key for field in fields], ["doubled"])
             self.assertIs(Relationship.objects.get_for_model(first), Relationship.objects.get_for_model(second))
+            self.assertIs(Relationship.objects.get_for_model(model=second), Relationship.objects.get_for_model(first))
             self.assertIsNot(
                 Relationship.objects.get_for_model(ServiceProvider), Relationship.objects.get_for_model(first)
             )
