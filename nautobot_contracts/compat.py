@@ -295,9 +295,14 @@ def log_changes_in_bulk(created=(), updated=(), prefetch=(), before=None, batch_
 # compliance rules, one more). Every object a non-GET response represents (the 201 body of a CSV import) reads its
 # model's computed fields and relationships again too (ComputedField.objects.get_for_model and
 # Relationship.objects.get_for_model, given the object itself; core includes both fields in every non-GET
-# response). Inside `metadata_lookups_read_once()` each is read once per model; the managers' methods are wrapped
-# once per process and only memoize inside that scope (a ContextVar), so every other caller sees Nautobot's
-# behaviour unchanged. Names used: request_cache, ValidationRuleManager, GitRepository's, ComputedField's and
+# response). The data validation's clean() also rebuilds the map of the apps' data compliance rules from the app
+# registry for every object (get_data_compliance_rules_map: 125 Python calls per row, and in a web request, on Python
+# before 3.13, the call depth makes each one map and unmap a stack chunk: CPython issue gh-142183; a quarter of a
+# 5,000-row REST import). Inside `metadata_lookups_read_once()` each is read once per model (the map once); the
+# managers' methods and that module function are wrapped once per process and only memoize inside that scope (a
+# ContextVar), so every other caller sees Nautobot's behaviour unchanged. The registry the map is built from is filled
+# when the apps load, before any request or Job. Names used: request_cache, ValidationRuleManager,
+# nautobot.data_validation.custom_validators.get_data_compliance_rules_map, GitRepository's, ComputedField's and
 # Relationship's managers.
 import contextlib  # noqa: E402
 import contextvars  # noqa: E402
@@ -341,8 +346,26 @@ def _memoized_model_lookup(method):
     return lookup
 
 
+def _memoized_function(function):
+    """`function` (no arguments) called once inside the scope; outside it, called every time as before."""
+
+    @functools.wraps(function)
+    def memoized():
+        memo = _rule_lookups.get()
+        if memo is None:
+            return function()
+        key = (function.__module__, function.__name__)
+        if key not in memo:
+            memo[key] = function()
+        return memo[key]
+
+    memoized.nautobot_contracts_memoized = True
+    return memoized
+
+
 def _wrap_rule_lookups():
     # pylint: disable=import-outside-toplevel
+    from nautobot.data_validation import custom_validators
     from nautobot.data_validation.models import ValidationRuleManager
     from nautobot.extras.models import ComputedField, GitRepository, Relationship
 
@@ -358,6 +381,10 @@ def _wrap_rule_lookups():
             method = getattr(manager_class, name)
             if not getattr(method, "nautobot_contracts_memoized", False):
                 setattr(manager_class, name, memoized(method))
+    # BaseValidator.clean() looks the function up in its module's globals at each call, so the module attribute is it.
+    rules_map = custom_validators.get_data_compliance_rules_map
+    if not getattr(rules_map, "nautobot_contracts_memoized", False):
+        custom_validators.get_data_compliance_rules_map = _memoized_function(rules_map)
 
 
 @contextlib.contextmanager

@@ -7,6 +7,7 @@ import html
 import io
 from pathlib import Path
 import re
+from unittest import mock
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
@@ -277,6 +278,43 @@ class ImportCSVTest(SampleRowsMixin, TestCase):
         self.assertEqual([(e.line, e.field) for e in raised.exception.errors], [(3, "")])
         self.assertIn("permission", raised.exception.errors[0].message)
         self.assertFalse(Contract.objects.exists())
+
+    def test_data_compliance_rules_still_refuse_rows_and_their_map_is_built_once(self):
+        """An app's enforced DataComplianceRule refuses its rows inside the import, which builds the rules map once."""
+        from nautobot.data_validation import custom_validators  # pylint: disable=import-outside-toplevel
+        from nautobot.extras.registry import registry  # pylint: disable=import-outside-toplevel
+
+        class NoForbiddenNames(custom_validators.DataComplianceRule):
+            model = "nautobot_contracts.contract"
+            enforce = True
+
+            def audit(self):
+                if "forbidden" in self.context["obj"].name:
+                    raise custom_validators.ComplianceError({"name": "Forbidden names are refused."})
+
+        ServiceProvider.objects.create(name="Compliance Test Provider")
+        header = "provider__name,name,status__name,start_date,end_date,currency\n"
+        rows = "".join(
+            f"Compliance Test Provider,{name},Active,2026-01-01,2026-12-31,USD\n" for name in ("ok", "forbidden", "ok2")
+        )
+        # Registered under a key no model clean() reads, so only the data validation's rules map finds it.
+        validators = registry["plugin_custom_validators"]["tests.compliance"]
+        validators.append(NoForbiddenNames)
+        self.addCleanup(validators.remove, NoForbiddenNames)
+        self.import_file(ContractSerializer, header + rows.splitlines(keepends=True)[0].replace(",ok,", ",warm,"))
+        registered = sum(len(classes) for classes in registry["plugin_custom_validators"].values())
+        checks = mock.patch.object(
+            custom_validators, "is_data_compliance_rule", wraps=custom_validators.is_data_compliance_rule
+        )
+        with checks as is_rule, self.assertRaises(CSVImportError) as raised:
+            self.import_file(ContractSerializer, header + rows)
+        self.assertEqual(is_rule.call_count, registered)  # one pass over the registry for three rows
+        self.assertEqual([(e.line, e.field) for e in raised.exception.errors], [(3, "name")])
+        self.assertIn("Forbidden names are refused.", raised.exception.errors[0].message)
+        self.assertEqual(Contract.objects.count(), 1)  # the warm-up row only
+        # Outside an import every call builds the map again (Nautobot's own behaviour).
+        rules_map = custom_validators.get_data_compliance_rules_map
+        self.assertIsNot(rules_map(), rules_map())
 
     def test_query_count_is_linear_in_rows(self):
         """Each row costs the same fixed number of queries (Nautobot's serializer validation and save)."""
