@@ -296,12 +296,12 @@ def log_changes_in_bulk(created=(), updated=(), prefetch=(), before=None, batch_
 # model's computed fields and relationships again too (ComputedField.objects.get_for_model and
 # Relationship.objects.get_for_model, given the object itself; core includes both fields in every non-GET
 # response). The data validation's clean() also rebuilds the map of the apps' data compliance rules from the app
-# registry for every object (get_data_compliance_rules_map: 125 Python calls per row, and in a web request, on Python
-# before 3.13, the call depth makes each one map and unmap a stack chunk: CPython issue gh-142183; a quarter of a
-# 5,000-row REST import). Inside `metadata_lookups_read_once()` each is read once per model (the map once); the
-# managers' methods and that module function are wrapped once per process and only memoize inside that scope (a
-# ContextVar), so every other caller sees Nautobot's behaviour unchanged. The registry the map is built from is filled
-# when the apps load, before any request or Job. Names used: request_cache, ValidationRuleManager,
+# registry for every object (get_data_compliance_rules_map: 125 Python calls per row; on Python before 3.13.13, at an
+# unlucky call depth, as inside Django's test client, each maps and unmaps a stack chunk: CPython issue gh-142183, a
+# quarter of a 5,000-row REST import there). Inside `metadata_lookups_read_once()` each is read once per model (the
+# map once); the managers' methods and that module function are wrapped once per process and only memoize inside that
+# scope (a ContextVar), so every other caller sees Nautobot's behaviour unchanged. The registry the map is built from
+# is filled when the apps load, before any request or Job. Names used: request_cache, ValidationRuleManager,
 # nautobot.data_validation.custom_validators.get_data_compliance_rules_map, GitRepository's, ComputedField's and
 # Relationship's managers.
 import contextlib  # noqa: E402
