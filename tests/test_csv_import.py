@@ -298,9 +298,8 @@ class ImportCSVTest(SampleRowsMixin, TestCase):
             f"Compliance Test Provider,{name},Active,2026-01-01,2026-12-31,USD\n" for name in ("ok", "forbidden", "ok2")
         )
         # Registered under a key no model clean() reads, so only the data validation's rules map finds it.
-        validators = registry["plugin_custom_validators"]["tests.compliance"]
-        validators.append(NoForbiddenNames)
-        self.addCleanup(validators.remove, NoForbiddenNames)
+        registry["plugin_custom_validators"]["tests.compliance"].append(NoForbiddenNames)
+        self.addCleanup(registry["plugin_custom_validators"].pop, "tests.compliance")
         self.import_file(ContractSerializer, header + rows.splitlines(keepends=True)[0].replace(",ok,", ",warm,"))
         registered = sum(len(classes) for classes in registry["plugin_custom_validators"].values())
         checks = mock.patch.object(
