@@ -311,16 +311,20 @@ import functools  # noqa: E402
 _rule_lookups = contextvars.ContextVar("nautobot_contracts_rule_lookups", default=None)
 
 
+def _read_once(memo, key, read):
+    """`read()`, remembered under `key` in the scope's memo."""
+    if key not in memo:
+        memo[key] = read()
+    return memo[key]
+
+
 def _memoized_rule_lookup(method):
     @functools.wraps(method)
     def lookup(self, argument):
         memo = _rule_lookups.get()
         if memo is None:
             return method(self, argument)
-        key = (self.model, method.__name__, argument)
-        if key not in memo:
-            memo[key] = method(self, argument)
-        return memo[key]
+        return _read_once(memo, (self.model, method.__name__, argument), lambda: method(self, argument))
 
     lookup.nautobot_contracts_memoized = True
     return lookup
@@ -338,9 +342,7 @@ def _memoized_model_lookup(method):
         if memo is None or args or kwargs:
             return method(self, model, *args, **kwargs)
         key = (type(self), method.__name__, model._meta.concrete_model)
-        if key not in memo:
-            memo[key] = method(self, model)
-        return memo[key]
+        return _read_once(memo, key, lambda: method(self, model))
 
     lookup.nautobot_contracts_memoized = True
     return lookup
@@ -354,10 +356,7 @@ def _memoized_function(function):
         memo = _rule_lookups.get()
         if memo is None:
             return function()
-        key = (function.__module__, function.__name__)
-        if key not in memo:
-            memo[key] = function()
-        return memo[key]
+        return _read_once(memo, (function.__module__, function.__name__), function)
 
     memoized.nautobot_contracts_memoized = True
     return memoized
