@@ -7,7 +7,8 @@ from nautobot.apps.filters import FilterExtension
 from nautobot.apps.forms import StaticSelect2
 
 from nautobot_contracts import clock
-from nautobot_contracts.filters import StrictBooleanField, requesting_user
+from nautobot_contracts.filter_inputs import StrictBooleanField
+from nautobot_contracts.filters import requesting_user
 from nautobot_contracts.services import coverage
 
 # Nautobot requires filters added through FilterExtension to start with the app's name.

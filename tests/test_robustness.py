@@ -1,7 +1,7 @@
 """No 500 for any input: filter values the database refuses, malformed bodies and URLs, unicode, and what a viewer sees.
 
 Each case here was a server error (or a silent wrong answer) found by a schemathesis run; the fixes live in the app's
-base classes (filters.ContractsFilterSetMixin, api.base), so every model inherits them.
+base classes (filter_inputs.ContractsFilterSetMixin, api.base), so every model inherits them.
 """
 
 import json
